@@ -1,0 +1,1 @@
+//! Cross-crate end-to-end suites; the tests live in `tests/`.

@@ -1,34 +1,48 @@
 //! The pooled HTTP client and its request builder.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::Stream;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
 use url::Url;
 
 use crate::config::{Config, RootCertificates, Service};
 use crate::decode::{self, ResponseContext};
-use crate::error::{BoxError, Error, TimeoutKind};
+use crate::error::{Error, TimeoutKind};
+use crate::middleware::auth::AuthLayer;
+use crate::middleware::buffer::BufferLayer;
+use crate::middleware::retry::{RetryPolicy, retry_after};
+use crate::middleware::timeout::{AttemptTimeoutLayer, OverallTimeoutLayer};
+use crate::middleware::trace::TraceLayer;
+use crate::middleware::transport::{Connector, Transport, transport_error};
+use crate::middleware::user_agent::UserAgentLayer;
+use crate::middleware::{HttpRequest, HttpResponse, RequestMeta, ResponseBody, idempotent_method};
 use crate::request::{Multipart, Operation, Query};
-use crate::token::{Anonymous, Secret, TokenProvider};
+use crate::token::{Anonymous, TokenProvider};
 
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+/// The composed middleware stack, from the trace layer down to the transport.
+type Stack = BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
 
 /// The HTTP client every service crate sends its requests through.
 ///
-/// It holds one connection pool (HTTP/1.1 and HTTP/2 by ALPN, keep-alive, rustls), the
+/// It contains one connection pool (HTTP/1.1 and HTTP/2 by ALPN, keep-alive, rustls), the
 /// deployment's endpoints and the token provider. Cloning is cheap and shares all of them,
 /// so build one and hand clones to every service client.
+///
+/// Each request passes through a stack of tower layers: a tracing span, the overall timeout,
+/// retries, the bearer token, the per-attempt timeout, the `User-Agent` header, and body
+/// reading with the size limit. See the crate documentation for what each one does.
 #[derive(Clone)]
 pub struct HttpClient {
     inner: Arc<Inner>,
@@ -36,8 +50,10 @@ pub struct HttpClient {
 
 struct Inner {
     config: Config,
-    client: Client<Connector, Full<Bytes>>,
+    user_agent: HeaderValue,
+    transport: Transport,
     tokens: Arc<dyn TokenProvider>,
+    stack: Stack,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -55,65 +71,51 @@ impl HttpClient {
     /// # Errors
     ///
     /// [`Error::Config`] when the TLS setup fails, such as when the native certificate store
-    /// is requested but cannot be read.
+    /// is requested but cannot be read, or when the `User-Agent` suffix is not a valid header
+    /// value.
     pub fn new(config: Config, tokens: Arc<dyn TokenProvider>) -> Result<Self, Error> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(config.timeouts.connect));
-        http.set_nodelay(true);
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = hyper_rustls::HttpsConnectorBuilder::new();
-        let builder = match config.roots {
-            RootCertificates::Webpki => {
-                #[cfg(feature = "webpki-roots")]
-                {
-                    builder.with_provider_and_webpki_roots(provider).map_err(|err| {
-                        Error::config("tls", "webpki roots", format!("TLS setup failed: {err}"))
-                    })?
-                }
-                #[cfg(not(feature = "webpki-roots"))]
-                {
-                    let _ = (builder, provider);
-                    return Err(Error::config(
-                        "root_certificates",
-                        "webpki",
-                        "enable the `webpki-roots` feature of provena-http, or choose native roots",
-                    ));
-                }
-            }
-            RootCertificates::Native => {
-                #[cfg(feature = "native-roots")]
-                {
-                    builder.with_provider_and_native_roots(provider).map_err(|err| {
-                        Error::config("tls", "native roots", format!("TLS setup failed: {err}"))
-                    })?
-                }
-                #[cfg(not(feature = "native-roots"))]
-                {
-                    let _ = (builder, provider);
-                    return Err(Error::config(
-                        "root_certificates",
-                        "native",
-                        "enable the `native-roots` feature of provena-http",
-                    ));
-                }
-            }
-        };
-        let connector = builder
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
+        let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
+            Error::config(
+                "user_agent_suffix",
+                config.user_agent.clone(),
+                "use only visible ASCII characters and spaces",
+            )
+        })?;
+        let connector = connector(&config)?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);
-        Ok(Self {
+        let transport = Transport::new(client, config.timeouts.connect);
+        Ok(Self::assemble(config, user_agent, transport, tokens))
+    }
+
+    /// Builds the middleware stack over `transport` and wraps it in a client.
+    fn assemble(
+        config: Config,
+        user_agent: HeaderValue,
+        transport: Transport,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Self {
+        let stack = tower::ServiceBuilder::new()
+            .layer(TraceLayer)
+            .layer(OverallTimeoutLayer::new(config.timeouts.overall))
+            .layer(tower::retry::RetryLayer::new(RetryPolicy::new(
+                config.retry,
+            )))
+            .layer(AuthLayer::new(tokens.clone(), &config.endpoints))
+            .layer(AttemptTimeoutLayer::new(config.timeouts.attempt))
+            .layer(UserAgentLayer::new(user_agent.clone()))
+            .layer(BufferLayer)
+            .service(transport.clone());
+        Self {
             inner: Arc::new(Inner {
                 config,
-                client,
+                user_agent,
+                transport,
                 tokens,
+                stack: BoxCloneSyncService::new(stack),
             }),
-        })
+        }
     }
 
     /// Builds a client that sends no bearer token, for the issuer or for tests.
@@ -127,13 +129,10 @@ impl HttpClient {
 
     /// Returns a client sharing this one's pool and settings, with another token provider.
     pub fn with_tokens(&self, tokens: Arc<dyn TokenProvider>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                client: self.inner.client.clone(),
-                tokens,
-            }),
-        }
+        let config = self.inner.config.clone();
+        let user_agent = self.inner.user_agent.clone();
+        let transport = self.inner.transport.clone();
+        Self::assemble(config, user_agent, transport, tokens)
     }
 
     /// Returns the configuration.
@@ -175,9 +174,13 @@ impl HttpClient {
         RequestBuilder::new(self.clone(), Service::External, method, Target::Url(url))
     }
 
-    /// Sends an already built request without a bearer token and returns the whole answer,
-    /// whatever its status. Used by the sign-in crate for the issuer's endpoints. Redirects
+    /// Sends an already built request without a bearer token and returns the whole
+    /// response, whatever its status. Used by the sign-in crate for the issuer's endpoints. Redirects
     /// are not followed.
+    ///
+    /// The request passes through the same layers as any other: timeouts, retries (GET and
+    /// HEAD only, plus connections that failed to open), the user agent, the span and the
+    /// size limit. Any `Authorization` header on it is removed.
     ///
     /// # Errors
     ///
@@ -186,80 +189,83 @@ impl HttpClient {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
-        let (parts, body) = request.into_parts();
-        let path = parts.uri.path().to_owned();
+        let mut request = request;
         let context = ResponseContext {
             service: Service::Issuer,
-            method: parts.method.clone(),
-            path,
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
         };
-        let mut request = http::Request::from_parts(parts, Full::new(body));
-        self.set_user_agent(request.headers_mut());
-        let limit = self.inner.config.max_response_bytes;
-        let attempt = self.inner.config.timeouts.attempt;
-        let sent = tokio::time::timeout(attempt, self.exchange(&context, request, limit)).await;
-        let (status, headers, body) = match sent {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(Error::Timeout {
-                    service: context.service,
-                    method: context.method,
-                    path: context.path,
-                    kind: TimeoutKind::Attempt,
-                    after: attempt,
-                });
-            }
-        };
-        let mut response = http::Response::new(body);
-        *response.status_mut() = status;
-        *response.headers_mut() = headers;
-        Ok(response)
-    }
-
-    fn set_user_agent(&self, headers: &mut HeaderMap) {
-        if let Ok(value) = HeaderValue::from_str(&self.inner.config.user_agent) {
-            headers.insert(USER_AGENT, value);
-        }
-    }
-
-    /// Sends one attempt and reads the whole body, up to `limit` bytes.
-    async fn exchange(
-        &self,
-        context: &ResponseContext,
-        request: http::Request<Full<Bytes>>,
-        limit: usize,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-        let response = self
-            .inner
-            .client
-            .request(request)
-            .await
-            .map_err(|err| transport_error(context, err.is_connect(), Box::new(err)))?;
+        let idempotent = idempotent_method(request.method());
+        let meta = RequestMeta::new(
+            context,
+            idempotent,
+            self.inner.config.max_response_bytes,
+            false,
+        );
+        request.extensions_mut().insert(Arc::new(meta));
+        let response = self.inner.stack.clone().oneshot(request).await?;
         let (parts, body) = response.into_parts();
-        let collected = Limited::new(body, limit).collect().await.map_err(|err| {
-            if err.is::<http_body_util::LengthLimitError>() {
-                Error::TooLarge {
-                    service: context.service,
-                    method: context.method.clone(),
-                    path: context.path.clone(),
-                    limit,
-                }
-            } else {
-                transport_error(context, false, err)
-            }
-        })?;
-        Ok((parts.status, parts.headers, collected.to_bytes()))
+        let body = match body {
+            ResponseBody::Buffered(bytes) => bytes,
+            ResponseBody::Streaming(_) => Bytes::new(),
+        };
+        Ok(http::Response::from_parts(parts, body))
     }
 }
 
-fn transport_error(context: &ResponseContext, before_send: bool, source: BoxError) -> Error {
-    Error::Transport {
-        service: context.service,
-        method: context.method.clone(),
-        path: context.path.clone(),
-        before_send,
-        source,
-    }
+/// Builds the TLS connector with the chosen root certificates and the connect timeout.
+fn connector(config: &Config) -> Result<Connector, Error> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(config.timeouts.connect));
+    http.set_nodelay(true);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match config.roots {
+        RootCertificates::Webpki => {
+            #[cfg(feature = "webpki-roots")]
+            {
+                builder
+                    .with_provider_and_webpki_roots(provider)
+                    .map_err(|err| {
+                        Error::config("tls", "webpki roots", format!("TLS setup failed: {err}"))
+                    })?
+            }
+            #[cfg(not(feature = "webpki-roots"))]
+            {
+                let _ = (builder, provider);
+                return Err(Error::config(
+                    "root_certificates",
+                    "webpki",
+                    "enable the `webpki-roots` feature of provena-http, or choose native roots",
+                ));
+            }
+        }
+        RootCertificates::Native => {
+            #[cfg(feature = "native-roots")]
+            {
+                builder
+                    .with_provider_and_native_roots(provider)
+                    .map_err(|err| {
+                        Error::config("tls", "native roots", format!("TLS setup failed: {err}"))
+                    })?
+            }
+            #[cfg(not(feature = "native-roots"))]
+            {
+                let _ = (builder, provider);
+                return Err(Error::config(
+                    "root_certificates",
+                    "native",
+                    "enable the `native-roots` feature of provena-http",
+                ));
+            }
+        }
+    };
+    Ok(builder
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http))
 }
 
 enum Target {
@@ -294,7 +300,10 @@ impl std::fmt::Debug for RequestBuilder {
 
 impl RequestBuilder {
     fn new(client: HttpClient, service: Service, method: Method, target: Target) -> Self {
-        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
         Self {
             client,
             service,
@@ -403,8 +412,25 @@ impl RequestBuilder {
     /// [`Error::Timeout`], [`Error::Transport`], [`Error::TooLarge`], [`Error::SignIn`], or
     /// [`Error::Config`] when the request could not be built.
     pub async fn send(self) -> Result<Response, Error> {
-        let prepared = self.prepare()?;
-        prepared.execute().await
+        let client = self.client.clone();
+        let request = self.prepare(false)?;
+        let context = RequestMeta::of(&request).context.clone();
+        let response = client.inner.stack.clone().oneshot(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = match body {
+            ResponseBody::Buffered(bytes) => bytes,
+            // The buffer layer streams only requests prepared for streaming.
+            ResponseBody::Streaming(stream) => {
+                let limit = client.inner.config.max_response_bytes;
+                read_limited(&context, stream, limit).await?
+            }
+        };
+        Ok(Response {
+            context,
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 
     /// Sends the request, fails on a non-2xx status, and decodes the JSON body into `T`.
@@ -438,23 +464,53 @@ impl RequestBuilder {
     }
 
     /// Sends the request, fails on a non-2xx status, and streams the body without a size
-    /// limit, for large downloads. Only the request itself is retried, never a broken stream.
+    /// limit, for large downloads.
+    ///
+    /// Retries apply until the response head arrives, and a stream that breaks later is
+    /// not resumed. The per-attempt timeout covers the wait for the head and then each wait for
+    /// the next chunk, so a stalled download fails instead of hanging.
     ///
     /// # Errors
     ///
     /// As [`send`](Self::send), plus the status errors. Each stream item may be an
-    /// [`Error::Transport`] when the connection breaks.
+    /// [`Error::Transport`] when the connection breaks, or an [`Error::Timeout`] when no
+    /// data arrives within the attempt timeout.
     pub async fn send_stream(
         self,
     ) -> Result<impl Stream<Item = Result<Bytes, Error>> + Send + 'static, Error> {
-        let prepared = self.prepare()?;
-        prepared.execute_stream().await
+        let client = self.client.clone();
+        let request = self.prepare(true)?;
+        let context = RequestMeta::of(&request).context.clone();
+        let response = client.inner.stack.clone().oneshot(request).await?;
+        let (parts, body) = response.into_parts();
+        let stream = match body {
+            ResponseBody::Streaming(stream) => stream,
+            ResponseBody::Buffered(bytes) => {
+                if !parts.status.is_success() {
+                    return Err(Error::from_response(
+                        context.service,
+                        context.method,
+                        &context.path,
+                        parts.status,
+                        bytes,
+                        retry_after(&parts.headers),
+                    ));
+                }
+                Full::new(bytes)
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
+            }
+        };
+        let idle = client.inner.config.timeouts.attempt;
+        Ok(chunks(context, stream, idle))
     }
 
-    fn prepare(self) -> Result<Prepared, Error> {
+    /// Checks the builder and turns it into a request with the metadata the layers read.
+    fn prepare(self, streaming: bool) -> Result<HttpRequest, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
+
         let mut url = match self.target {
             Target::Invalid(error) => return Err(error),
             Target::Url(url) => url,
@@ -465,265 +521,101 @@ impl RequestBuilder {
                 url
             }
         };
-        url.set_query(self.query.encode().as_deref());
+        // A full URL keeps its own query (a presigned URL's signature lives there); builder
+        // parameters are appended after it.
+        if let Some(added) = self.query.encode() {
+            let query = match url.query() {
+                Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
+                _ => added,
+            };
+            url.set_query(Some(&query));
+        }
+
         let context = ResponseContext {
             service: self.service,
             method: self.method.clone(),
             path: url.path().to_owned(),
         };
-        let carries_token = self.service.carries_token()
-            && self
-                .client
-                .inner
-                .config
-                .endpoints
-                .service_for(&url)
-                .is_some_and(Service::carries_token);
-        Ok(Prepared {
-            client: self.client,
-            context,
-            url,
-            headers: self.headers,
-            body: self.body,
-            idempotent: self.idempotent,
-            carries_token,
-        })
-    }
-}
+        let uri: http::Uri = url.as_str().parse().map_err(|err| {
+            Error::config(
+                "url",
+                context.path.clone(),
+                format!("not a valid request URI ({err}); check the base URL and path"),
+            )
+        })?;
 
-struct Prepared {
-    client: HttpClient,
-    context: ResponseContext,
-    url: Url,
-    headers: HeaderMap,
-    body: Bytes,
-    idempotent: bool,
-    carries_token: bool,
-}
-
-/// Token-related 401 details: a refresh may fix these, and no other 401.
-const REFRESHABLE_DETAILS: [&str; 2] = ["Not authenticated", "Could not validate credentials"];
-
-impl Prepared {
-    fn build(&self, token: Option<&Secret>) -> Result<http::Request<Full<Bytes>>, Error> {
-        let mut request = http::Request::builder()
-            .method(self.context.method.clone())
-            .uri(self.url.as_str())
-            .body(Full::new(self.body.clone()))
-            .map_err(|err| {
-                Error::config("url", self.context.path.clone(), format!("invalid request: {err}"))
-            })?;
-        *request.headers_mut() = self.headers.clone();
-        self.client.set_user_agent(request.headers_mut());
-        if let Some(token) = token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .map_err(|_| {
-                    Error::sign_in("the access token contains characters not allowed in a header")
-                })?;
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
-        }
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = self.headers;
+        let limit = self.client.inner.config.max_response_bytes;
+        let meta = RequestMeta::new(context, self.idempotent, limit, streaming);
+        request.extensions_mut().insert(Arc::new(meta));
         Ok(request)
     }
+}
 
-    async fn token(&self) -> Result<Option<Secret>, Error> {
-        if self.carries_token {
-            Ok(Some(self.client.inner.tokens.access_token().await?))
-        } else {
-            Ok(None)
+/// Reads a streamed body into memory, up to `limit` bytes.
+async fn read_limited(
+    context: &ResponseContext,
+    mut stream: http_body_util::combinators::UnsyncBoxBody<Bytes, crate::error::BoxError>,
+    limit: usize,
+) -> Result<Bytes, Error> {
+    // The frames are read one by one rather than through `Limited::collect`, whose future
+    // over a boxed error type is not `Send` and would make every request future `!Send`.
+    let mut collected = bytes::BytesMut::new();
+    while let Some(frame) = stream.frame().await {
+        let frame = frame.map_err(|err| transport_error(context, false, err))?;
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit {
+                return Err(Error::TooLarge {
+                    service: context.service,
+                    method: context.method.clone(),
+                    path: context.path.clone(),
+                    limit,
+                });
+            }
+            collected.extend_from_slice(&data);
         }
     }
+    Ok(collected.freeze())
+}
 
-    async fn execute(self) -> Result<Response, Error> {
-        let overall = self.client.inner.config.timeouts.overall;
-        let span = tracing::debug_span!(
-            target: "provena_http",
-            "request",
-            service = %self.context.service,
-            method = %self.context.method,
-            path = %self.context.path,
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        let started = Instant::now();
-        let context = self.context.clone();
-        let result = tokio::time::timeout(overall, self.attempts(&span))
-            .instrument(span.clone())
-            .await;
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        match result {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                service: context.service,
-                method: context.method,
-                path: context.path,
-                kind: TimeoutKind::Overall,
-                after: overall,
-            }),
-        }
-    }
-
-    async fn attempts(&self, span: &tracing::Span) -> Result<Response, Error> {
-        let config = &self.client.inner.config;
-        let policy = config.retry;
-        let mut token = self.token().await?;
-        let mut refreshed = false;
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            span.record("attempts", attempt);
-            let request = self.build(token.as_ref())?;
-            let outcome = tokio::time::timeout(
-                config.timeouts.attempt,
-                self.client
-                    .exchange(&self.context, request, config.max_response_bytes),
-            )
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    service: self.context.service,
-                    method: self.context.method.clone(),
-                    path: self.context.path.clone(),
-                    kind: TimeoutKind::Attempt,
-                    after: config.timeouts.attempt,
-                })
-            });
-            let can_retry = attempt < policy.max_attempts;
-            match outcome {
-                Ok((status, headers, body)) => {
-                    span.record("status", status.as_u16());
-                    if status == StatusCode::UNAUTHORIZED && !refreshed {
-                        if let Some(rejected) = token.as_ref() {
-                            let (detail, _) = decode::parse_detail(&body);
-                            if REFRESHABLE_DETAILS.iter().any(|known| detail == *known) {
-                                tracing::debug!(
-                                    target: "provena_http",
-                                    attempt,
-                                    "token rejected, refreshing once"
-                                );
-                                refreshed = true;
-                                token = Some(self.client.inner.tokens.refresh(rejected).await?);
-                                attempt -= 1;
-                                continue;
-                            }
-                        }
+/// Turns a streamed body into a stream of data chunks. Each chunk must arrive within `idle`.
+fn chunks(
+    context: ResponseContext,
+    body: http_body_util::combinators::UnsyncBoxBody<Bytes, crate::error::BoxError>,
+    idle: Duration,
+) -> impl Stream<Item = Result<Bytes, Error>> + Send + 'static {
+    futures::stream::unfold(Some(body), move |state| {
+        let context = context.clone();
+        async move {
+            let mut body = state?;
+            loop {
+                let frame = match tokio::time::timeout(idle, body.frame()).await {
+                    Err(_) => {
+                        let error = Error::Timeout {
+                            service: context.service,
+                            method: context.method.clone(),
+                            path: context.path.clone(),
+                            kind: TimeoutKind::Attempt,
+                            after: idle,
+                        };
+                        return Some((Err(error), None));
                     }
-                    let retryable_status = matches!(status.as_u16(), 429 | 502 | 503 | 504);
-                    if retryable_status && self.idempotent && can_retry {
-                        let hint = retry_after(&headers);
-                        let delay = backoff(&policy, attempt, hint);
-                        tracing::debug!(
-                            target: "provena_http",
-                            attempt,
-                            status = status.as_u16(),
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying after status"
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
+                    Ok(None) => return None,
+                    Ok(Some(Err(err))) => {
+                        return Some((Err(transport_error(&context, false, err)), None));
                     }
-                    return Ok(Response {
-                        context: self.context.clone(),
-                        status,
-                        headers,
-                        body,
-                    });
-                }
-                Err(error) => {
-                    let before_send =
-                        matches!(&error, Error::Transport { before_send: true, .. });
-                    let transient = matches!(
-                        &error,
-                        Error::Transport { .. } | Error::Timeout { .. }
-                    );
-                    if transient && (self.idempotent || before_send) && can_retry {
-                        let delay = backoff(&policy, attempt, None);
-                        tracing::debug!(
-                            target: "provena_http",
-                            attempt,
-                            error = %error,
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying after failure"
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    return Err(error);
+                    Ok(Some(Ok(frame))) => frame,
+                };
+                // Trailers carry no data; skip them.
+                if let Ok(data) = frame.into_data() {
+                    return Some((Ok(data), Some(body)));
                 }
             }
         }
-    }
-
-    async fn execute_stream(
-        self,
-    ) -> Result<impl Stream<Item = Result<Bytes, Error>> + Send + 'static, Error> {
-        use futures::TryStreamExt;
-
-        let token = self.token().await?;
-        let request = self.build(token.as_ref())?;
-        let attempt = self.client.inner.config.timeouts.attempt;
-        let context = self.context.clone();
-        let response = tokio::time::timeout(attempt, self.client.inner.client.request(request))
-            .await
-            .map_err(|_| Error::Timeout {
-                service: context.service,
-                method: context.method.clone(),
-                path: context.path.clone(),
-                kind: TimeoutKind::Attempt,
-                after: attempt,
-            })?
-            .map_err(|err| transport_error(&context, err.is_connect(), Box::new(err)))?;
-        let status = response.status();
-        if !status.is_success() {
-            let headers = response.headers().clone();
-            let limit = self.client.inner.config.max_response_bytes;
-            let body = Limited::new(response.into_body(), limit)
-                .collect()
-                .await
-                .map(|collected| collected.to_bytes())
-                .unwrap_or_default();
-            return Err(Error::from_response(
-                context.service,
-                context.method,
-                &context.path,
-                status,
-                body,
-                retry_after(&headers),
-            ));
-        }
-        let stream = http_body_util::BodyDataStream::new(response.into_body())
-            .map_err(move |err| transport_error(&context, false, Box::new(err)));
-        Ok(stream)
-    }
-}
-
-/// Reads `Retry-After` as seconds or as an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(
-        date.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// Computes the delay before the retry that follows attempt `attempt` (1-based): full jitter
-/// over an exponentially growing cap, or the server's hint capped at `max_backoff`.
-fn backoff(policy: &crate::config::RetryPolicy, attempt: u32, hint: Option<Duration>) -> Duration {
-    if let Some(hint) = hint {
-        return hint.min(policy.max_backoff);
-    }
-    let exponent = attempt.saturating_sub(1).min(20);
-    let cap = policy
-        .initial_backoff
-        .saturating_mul(1 << exponent)
-        .min(policy.max_backoff);
-    let cap_nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rand::random_range(0..=cap_nanos))
+    })
 }
 
 /// A whole answer from a service.
@@ -817,42 +709,5 @@ impl Response {
             message: format!("body is not UTF-8: {err}"),
             snippet: decode::snippet(&self.body),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::RetryPolicy;
-
-    #[test]
-    fn backoff_honours_retry_after_up_to_cap() {
-        let policy = RetryPolicy::default();
-        assert_eq!(
-            backoff(&policy, 1, Some(Duration::from_secs(3))),
-            Duration::from_secs(3)
-        );
-        assert_eq!(
-            backoff(&policy, 1, Some(Duration::from_secs(600))),
-            policy.max_backoff
-        );
-        for attempt in 1..10 {
-            assert!(backoff(&policy, attempt, None) <= policy.max_backoff);
-        }
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        let later = std::time::SystemTime::now() + Duration::from_secs(120);
-        let date = httpdate::fmt_http_date(later);
-        headers.insert(
-            http::header::RETRY_AFTER,
-            HeaderValue::from_str(&date).unwrap(),
-        );
-        let delay = retry_after(&headers).unwrap();
-        assert!(delay > Duration::from_secs(100) && delay <= Duration::from_secs(120));
     }
 }

@@ -150,7 +150,11 @@ impl Endpoints {
             let prefix = service.host_prefix().unwrap_or("unknown");
             let text = format!("https://{prefix}.{domain}");
             Url::parse(&text).map_err(|err| {
-                Error::config("domain", domain, format!("`{text}` is not a valid URL: {err}"))
+                Error::config(
+                    "domain",
+                    domain,
+                    format!("`{text}` is not a valid URL: {err}"),
+                )
             })
         };
         let urls = [
@@ -164,7 +168,11 @@ impl Endpoints {
         ];
         let issuer_text = format!("https://auth.{domain}/auth/realms/{realm}");
         let issuer = Url::parse(&issuer_text).map_err(|err| {
-            Error::config("domain", domain, format!("`{issuer_text}` is not a valid URL: {err}"))
+            Error::config(
+                "domain",
+                domain,
+                format!("`{issuer_text}` is not a valid URL: {err}"),
+            )
         })?;
         Ok(Self { urls, issuer })
     }
@@ -244,8 +252,9 @@ impl Endpoints {
         Ok(self)
     }
 
-    /// Finds the service whose base URL has the same origin as `url`, and whose path is a
-    /// prefix of `url`'s path.
+    /// Finds the service whose base URL has the same origin as `url` and whose path is
+    /// `url`'s path or one of its parent paths (`/registry` matches `/registry/x` but not
+    /// `/registry-copy`).
     pub fn service_for(&self, url: &Url) -> Option<Service> {
         Service::API_SERVICES
             .iter()
@@ -253,8 +262,12 @@ impl Endpoints {
             .chain(std::iter::once(Service::Issuer))
             .find(|service| {
                 self.url(*service).is_some_and(|base| {
-                    base.origin() == url.origin()
-                        && url.path().starts_with(base.path().trim_end_matches('/'))
+                    let prefix = base.path().trim_end_matches('/');
+                    let below = url
+                        .path()
+                        .strip_prefix(prefix)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+                    base.origin() == url.origin() && below
                 })
             })
     }
@@ -294,13 +307,21 @@ fn parse_base_url(field: &str, text: &str) -> Result<Url, Error> {
         )
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(field, text, "the scheme must be http or https"));
+        return Err(Error::config(
+            field,
+            text,
+            "the scheme must be http or https",
+        ));
     }
     if url.host().is_none() {
         return Err(Error::config(field, text, "the URL has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(field, text, "remove the query string and fragment"));
+        return Err(Error::config(
+            field,
+            text,
+            "remove the query string and fragment",
+        ));
     }
     Ok(url)
 }
@@ -313,7 +334,8 @@ pub struct Timeouts {
     /// Time allowed to open a TCP connection and finish the TLS handshake. Default 10 s.
     pub connect: Duration,
     /// Time allowed for one attempt, from sending the request to reading the whole body.
-    /// Default 35 s, a little over the gateway's 30 s cut-off.
+    /// For streaming downloads it covers the wait for the response head and then each wait
+    /// for the next chunk. Default 35 s, a little over the gateway's 30 s cut-off.
     pub attempt: Duration,
     /// Time allowed for the whole operation, all retries and backoff included. Default 120 s.
     pub overall: Duration,
@@ -331,10 +353,13 @@ impl Default for Timeouts {
 
 /// How failed attempts are retried.
 ///
-/// Only idempotent requests are retried (GET, PUT, DELETE, and POSTs marked safe), on
-/// connection errors and on HTTP 429, 502, 503 and 504. The delay before retry `n` is drawn
-/// uniformly from `0..=min(max_backoff, initial_backoff * 2^n)` (full jitter), unless the
-/// server sent `Retry-After`, which is honoured up to `max_backoff`.
+/// Only idempotent requests are retried (GET, PUT, DELETE, and POSTs marked safe), after a
+/// connection error, an attempt timeout, or HTTP 429, 502, 503 and 504. A connection that
+/// failed to open is retried for any method, because the request never left. The delay
+/// before retry `n` (counting from 1) is drawn uniformly from
+/// `0..=min(max_backoff, initial_backoff * 2^(n-1))` (full jitter), unless the server sent
+/// `Retry-After`, which is honoured up to `max_backoff`. Each retry is logged at info level
+/// with its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Total attempts, the first included. `1` disables retries. Default 4.
@@ -434,6 +459,7 @@ pub struct ConfigBuilder {
     domain: Option<String>,
     realm: Option<String>,
     base: Option<String>,
+    explicit: Option<Endpoints>,
     overrides: Vec<(Service, String)>,
     timeouts: Timeouts,
     retry: RetryPolicy,
@@ -450,6 +476,7 @@ impl Default for ConfigBuilder {
             domain: None,
             realm: None,
             base: None,
+            explicit: None,
             overrides: Vec::new(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
@@ -488,15 +515,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Replaces every URL with those of `endpoints`.
+    /// Uses every URL of `endpoints`, in place of a domain or base URL. Overrides from
+    /// [`endpoint`](Self::endpoint) and the environment still apply on top.
     pub fn endpoints(mut self, endpoints: &Endpoints) -> Self {
-        for service in Service::API_SERVICES {
-            if let Some(url) = endpoints.url(service) {
-                self.overrides.push((service, url.to_string()));
-            }
-        }
-        self.overrides
-            .push((Service::Issuer, endpoints.issuer().to_string()));
+        self.explicit = Some(endpoints.clone());
         self
     }
 
@@ -602,9 +624,10 @@ impl ConfigBuilder {
         if let Some((field, value, fix)) = self.env_error {
             return Err(Error::config(field, value, fix));
         }
-        let mut endpoints = match (&self.base, &self.domain) {
-            (Some(base), _) => Endpoints::single_base(base)?,
-            (None, Some(domain)) => {
+        let mut endpoints = match (self.explicit, &self.base, &self.domain) {
+            (Some(explicit), _, _) => explicit,
+            (None, Some(base), _) => Endpoints::single_base(base)?,
+            (None, None, Some(domain)) => {
                 let realm = self.realm.as_deref().ok_or_else(|| {
                     Error::config(
                         "realm",
@@ -614,7 +637,7 @@ impl ConfigBuilder {
                 })?;
                 Endpoints::from_domain(domain, realm)?
             }
-            (None, None) => {
+            (None, None, None) => {
                 return Err(Error::config(
                     "domain",
                     "",
@@ -666,13 +689,22 @@ mod tests {
     fn domain_derives_every_url() {
         let endpoints = Endpoints::from_domain("provena.example.org", "provena").unwrap();
         let url = |service| endpoints.url(service).unwrap().as_str().to_owned();
-        assert_eq!(url(Service::Registry), "https://registry-api.provena.example.org/");
-        assert_eq!(url(Service::Datastore), "https://data-api.provena.example.org/");
+        assert_eq!(
+            url(Service::Registry),
+            "https://registry-api.provena.example.org/"
+        );
+        assert_eq!(
+            url(Service::Datastore),
+            "https://data-api.provena.example.org/"
+        );
         assert_eq!(url(Service::Prov), "https://prov-api.provena.example.org/");
         assert_eq!(url(Service::Auth), "https://auth-api.provena.example.org/");
         assert_eq!(url(Service::Search), "https://search.provena.example.org/");
         assert_eq!(url(Service::Jobs), "https://job-api.provena.example.org/");
-        assert_eq!(url(Service::IdService), "https://handle.provena.example.org/");
+        assert_eq!(
+            url(Service::IdService),
+            "https://handle.provena.example.org/"
+        );
         assert_eq!(
             endpoints.issuer().as_str(),
             "https://auth.provena.example.org/auth/realms/provena"
@@ -693,7 +725,10 @@ mod tests {
             .endpoint(Service::Registry, "http://registry.example.org")
             .build()
             .unwrap_err();
-        assert!(error.to_string().contains("http://registry.example.org"), "{error}");
+        assert!(
+            error.to_string().contains("http://registry.example.org"),
+            "{error}"
+        );
 
         let config = Config::builder()
             .domain("example.org")
@@ -754,6 +789,26 @@ mod tests {
     }
 
     #[test]
+    fn explicit_endpoints_need_no_domain() {
+        let endpoints = Endpoints::single_base("http://127.0.0.1:9000").unwrap();
+        let config = Config::builder()
+            .endpoints(&endpoints)
+            .endpoint(Service::Search, "http://127.0.0.1:9100")
+            .build()
+            .unwrap();
+        let built = config.endpoints();
+        assert_eq!(
+            built.url(Service::Registry).unwrap().as_str(),
+            "http://127.0.0.1:9000/registry"
+        );
+        assert_eq!(
+            built.url(Service::Search).unwrap().as_str(),
+            "http://127.0.0.1:9100/"
+        );
+        assert_eq!(built.issuer().as_str(), "http://127.0.0.1:9000/issuer");
+    }
+
+    #[test]
     fn single_base_gives_path_prefixes() {
         let endpoints = Endpoints::single_base("http://127.0.0.1:9000").unwrap();
         assert_eq!(
@@ -764,5 +819,7 @@ mod tests {
         assert_eq!(endpoints.service_for(&url), Some(Service::Registry));
         let other = Url::parse("http://127.0.0.1:9001/registry/x").unwrap();
         assert_eq!(endpoints.service_for(&other), None);
+        let sibling = Url::parse("http://127.0.0.1:9000/registry-copy/x").unwrap();
+        assert_eq!(endpoints.service_for(&sibling), None);
     }
 }

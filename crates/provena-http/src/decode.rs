@@ -23,7 +23,10 @@ pub struct ResponseContext {
 /// # Errors
 ///
 /// [`Error::Decode`] with the field path and a short, secret-free snippet of the body.
-pub fn decode_json<T: DeserializeOwned>(context: &ResponseContext, body: &[u8]) -> Result<T, Error> {
+pub fn decode_json<T: DeserializeOwned>(
+    context: &ResponseContext,
+    body: &[u8],
+) -> Result<T, Error> {
     let decode_error = |json_path: String, message: String| Error::Decode {
         service: context.service,
         method: context.method.clone(),
@@ -129,10 +132,13 @@ fn field_error(entry: &serde_json::Value) -> FieldError {
 const SNIPPET_CHARS: usize = 200;
 
 /// Returns the start of `body` for error messages: at most 200 characters, on one line, with
-/// values that look like tokens (long runs without spaces, JWTs) replaced by `<redacted>`.
+/// secrets replaced by `<redacted>`. A secret is the value after a key that names a token,
+/// secret, password, signature or credential, or any word that looks like a JWT or a long
+/// opaque string.
 pub fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
+    let mut value_is_secret = false;
     for word in text.split_whitespace() {
         if out.chars().count() >= SNIPPET_CHARS {
             break;
@@ -140,10 +146,23 @@ pub fn snippet(body: &[u8]) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        if looks_secret(word) {
+        if std::mem::take(&mut value_is_secret) || looks_secret(word) {
             out.push_str("<redacted>");
-        } else {
-            out.push_str(word);
+            continue;
+        }
+        match secret_key(word) {
+            // `"token": value`: keep the key, redact the value that follows.
+            Some((key, "")) => {
+                out.push_str(key);
+                out.push(':');
+                value_is_secret = true;
+            }
+            // `"token":value` in one word.
+            Some((key, _)) => {
+                out.push_str(key);
+                out.push_str(":<redacted>");
+            }
+            None => out.push_str(word),
         }
     }
     if out.chars().count() > SNIPPET_CHARS {
@@ -156,15 +175,19 @@ pub fn snippet(body: &[u8]) -> String {
     out
 }
 
-fn looks_secret(word: &str) -> bool {
-    let lower = word.to_ascii_lowercase();
-    if ["token", "secret", "password", "signature", "credential"]
+/// Splits `word` at its first `:` when the part before it names a secret, such as
+/// `"access_token":`. Returns the key and the rest of the word.
+fn secret_key(word: &str) -> Option<(&str, &str)> {
+    let (key, rest) = word.split_once(':')?;
+    let lower = key.to_ascii_lowercase();
+    ["token", "secret", "password", "signature", "credential"]
         .iter()
-        .any(|key| lower.contains(key) && word.contains(':'))
-    {
-        return true;
-    }
-    let jwt_like = word.starts_with("\"eyJ") || word.starts_with("eyJ");
+        .any(|name| lower.contains(name))
+        .then_some((key, rest))
+}
+
+fn looks_secret(word: &str) -> bool {
+    let jwt_like = word.trim_start_matches(['"', '\'']).starts_with("eyJ");
     let long_opaque = word.len() > 60 && !word.contains('/');
     jwt_like || long_opaque
 }
@@ -220,7 +243,10 @@ mod tests {
             unsuccessful_details(body).as_deref(),
             Some("Could not find Author Organisation ID")
         );
-        assert_eq!(unsuccessful_details(br#"{"status": {"success": true}}"#), None);
+        assert_eq!(
+            unsuccessful_details(br#"{"status": {"success": true}}"#),
+            None
+        );
         assert_eq!(unsuccessful_details(b"[1, 2]"), None);
     }
 
@@ -239,6 +265,16 @@ mod tests {
         let text = snippet(body);
         assert!(!text.contains("eyJhbGci"), "{text}");
         assert!(text.contains("<redacted>"), "{text}");
+    }
+
+    #[test]
+    fn snippet_redacts_values_of_secret_keys() {
+        let body = br#"{"access_token": "short-1", "client_secret":"s3", "name": "kept"}"#;
+        let text = snippet(body);
+        assert!(!text.contains("short-1"), "{text}");
+        assert!(!text.contains("s3"), "{text}");
+        assert!(text.contains("\"access_token\": <redacted>"), "{text}");
+        assert!(text.contains("\"kept\""), "{text}");
     }
 
     #[test]

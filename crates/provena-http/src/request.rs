@@ -90,6 +90,10 @@ pub struct Query(pub(crate) Vec<(String, String)>);
 
 impl Query {
     /// Adds one parameter.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "taking the value lets callers pass numbers and strings alike, without `&`"
+    )]
     pub fn push(&mut self, key: impl Into<String>, value: impl ToString) {
         self.0.push((key.into(), value.to_string()));
     }
@@ -102,7 +106,11 @@ impl Query {
     /// [`Error::Config`] when `value` does not serialize to a JSON object.
     pub fn extend_from<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
         let json = serde_json::to_value(value).map_err(|err| {
-            Error::config("query", "<parameters>", format!("cannot be serialized: {err}"))
+            Error::config(
+                "query",
+                "<parameters>",
+                format!("cannot be serialized: {err}"),
+            )
         })?;
         let serde_json::Value::Object(map) = json else {
             return Err(Error::config(
@@ -173,7 +181,11 @@ impl Default for Multipart {
 impl Multipart {
     /// Starts an empty form with a random boundary.
     pub fn new() -> Self {
-        let boundary = format!("provena-rs-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+        let boundary = format!(
+            "provena-rs-{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
         Self {
             boundary,
             parts: Vec::new(),

@@ -73,6 +73,13 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     ///
     /// [`Error::SignIn`] when the token cannot be refreshed.
     async fn refresh(&self, rejected: &Secret) -> Result<Secret, Error>;
+
+    /// Reports whether requests carry a token from this provider at all. Only
+    /// [`Anonymous`] answers `false`: its requests go out without an `Authorization` header,
+    /// for the services' public routes.
+    fn sends_tokens(&self) -> bool {
+        true
+    }
 }
 
 /// A fixed bearer token, for callers who manage tokens themselves.
@@ -101,7 +108,8 @@ impl TokenProvider for StaticToken {
     }
 }
 
-/// No token at all: requests go without an `Authorization` header.
+/// No token at all: requests go without an `Authorization` header, and routes that need
+/// one answer HTTP 401 `Not authenticated`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Anonymous;
 
@@ -115,6 +123,10 @@ impl TokenProvider for Anonymous {
 
     async fn refresh(&self, _rejected: &Secret) -> Result<Secret, Error> {
         self.access_token().await
+    }
+
+    fn sends_tokens(&self) -> bool {
+        false
     }
 }
 

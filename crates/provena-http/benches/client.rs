@@ -1,0 +1,323 @@
+//! The cost of `HttpClient` over a bare hyper client, on loopback.
+//!
+//! A hyper server on 127.0.0.1 responds to every GET with the same JSON body of about 20 KB,
+//! shaped like one page of a registry list. Both clients send plain HTTP/1.1 with
+//! keep-alive and read the whole body into memory:
+//!
+//! - `sequential`: N GETs one after another. The bare side is one
+//!   `hyper::client::conn::http1` connection; `HttpClient` reuses one pooled connection.
+//! - `concurrent`: N GETs at once. An HTTP/1.1 connection carries one request at a time, so
+//!   the bare side here is hyper-util's pooled client with no middleware, and both sides open
+//!   as many connections as they need.
+//!
+//! The printed summary adds a third pair, sequential GETs against the bare pooled client,
+//! which separates the cost of hyper-util's pool from the cost of the middleware.
+//!
+//! `HttpClient` adds the tracing span (with no subscriber installed), both timeouts, the
+//! retry policy, the bearer token from a static provider, the user agent and the size-limited
+//! body read.
+//!
+//! Target: this layer adds at most 10 % to the time of bare hyper. Besides the criterion
+//! groups, the run prints the ratio of medians from interleaved rounds, so both sides see the
+//! same machine load. Run it with `cargo bench -p provena-http --bench client`.
+//!
+//! NOTE: the target is not met yet. On a shared 2-core Linux VM the printed ratios were 1.3
+//! to 1.5. A run on a current-thread runtime put the added cost at about 8 µs per GET, over
+//! 11 µs for bare hyper. Of that, hyper-util's pool took about 2 µs, the two timeout timers
+//! about 2 µs and the bearer-token layer about 1 µs.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use http::Method;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use provena_http::{Config, HttpClient, Service, StaticToken};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::sync::Mutex;
+
+/// Requests per measured batch.
+const BATCH: usize = 100;
+
+/// Builds a JSON body shaped like a registry list page: 25 items of about 800 bytes.
+fn list_page() -> Bytes {
+    let items: Vec<serde_json::Value> = (0..25)
+        .map(|index| {
+            serde_json::json!({
+                "id": format!("10378.1/{}", 1_690_000 + index),
+                "item_category": "ENTITY",
+                "item_subtype": "MODEL",
+                "owner_username": "writer@example.org",
+                "created_timestamp": 1_700_000_000 + index,
+                "updated_timestamp": 1_700_000_500 + index,
+                "record_type": "COMPLETE_ITEM",
+                "display_name": format!("Catchment water quality model, revision {index}"),
+                "user_metadata": {"project": "reef", "region": "wet tropics"},
+                "name": format!("Water quality model {index}"),
+                "description": "Simulates sediment and nutrient loads from paddock to reef \
+                    for each sub-catchment, driven by daily rainfall and land use.",
+                "documentation_url": "https://docs.example.org/models/water-quality",
+                "source_url": "https://git.example.org/models/water-quality",
+                "history": [{
+                    "id": 0,
+                    "timestamp": 1_700_000_000 + index,
+                    "reason": "Initial record creation",
+                    "username": "writer@example.org",
+                    "item": {"display_name": format!("Water quality model {index}")}
+                }],
+                "versioning_info": null,
+                "workflow_links": {"create_activity_workflow_id": "10378.1/1700001"}
+            })
+        })
+        .collect();
+    let page = serde_json::json!({
+        "status": {"success": true, "details": "Successfully listed items"},
+        "items": items,
+        "total_item_count": 25,
+        "pagination_key": {"id": "10378.1/1690024", "item_subtype": "MODEL", "updated_timestamp": 1_700_000_524}
+    });
+    Bytes::from(page.to_string())
+}
+
+/// Starts a keep-alive HTTP/1.1 server on 127.0.0.1 that responds to every request with `body`.
+async fn start_server(body: Bytes) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            stream.set_nodelay(true).expect("set TCP_NODELAY");
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request| {
+                    let mut response = http::Response::new(Full::new(body.clone()));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// The clients under comparison.
+struct Clients {
+    provena: HttpClient,
+    single: Arc<Mutex<SendRequest<Empty<Bytes>>>>,
+    pooled: Client<HttpConnector, Empty<Bytes>>,
+    uri: http::Uri,
+}
+
+impl Clients {
+    async fn new(addr: SocketAddr) -> Clients {
+        let base = format!("http://{addr}");
+        let config = Config::builder()
+            .single_base(&base)
+            .build()
+            .expect("loopback config");
+        let provena =
+            HttpClient::new(config, Arc::new(StaticToken::new("bench-token"))).expect("client");
+
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("set TCP_NODELAY");
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(connection);
+
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let pooled = Client::builder(TokioExecutor::new()).build(connector);
+        let uri = format!("{base}/registry/entity/list").parse().expect("URI");
+        Clients {
+            provena,
+            single: Arc::new(Mutex::new(sender)),
+            pooled,
+            uri,
+        }
+    }
+
+    async fn provena_get(&self) -> usize {
+        self.provena
+            .request(Service::Registry, Method::GET, "/entity/list")
+            .send_bytes()
+            .await
+            .expect("provena GET")
+            .len()
+    }
+
+    async fn single_get(&self) -> usize {
+        let mut sender = self.single.lock().await;
+        sender.ready().await.expect("connection ready");
+        let request = http::Request::get(self.uri.clone())
+            .body(Empty::new())
+            .expect("request");
+        let response = sender.send_request(request).await.expect("bare GET");
+        let body = response.into_body().collect().await.expect("body");
+        body.to_bytes().len()
+    }
+
+    async fn pooled_get(&self) -> usize {
+        let request = http::Request::get(self.uri.clone())
+            .body(Empty::new())
+            .expect("request");
+        let response = self.pooled.request(request).await.expect("pooled GET");
+        let body = response.into_body().collect().await.expect("body");
+        body.to_bytes().len()
+    }
+
+    async fn get(&self, side: Side) -> usize {
+        match side {
+            Side::Provena => self.provena_get().await,
+            Side::Single => self.single_get().await,
+            Side::Pooled => self.pooled_get().await,
+        }
+    }
+
+    async fn sequential(&self, side: Side) -> usize {
+        let mut total = 0;
+        for _ in 0..BATCH {
+            total += self.get(side).await;
+        }
+        total
+    }
+
+    async fn concurrent(&self, side: Side) -> usize {
+        let gets = (0..BATCH).map(|_| self.get(side));
+        futures::future::join_all(gets).await.into_iter().sum()
+    }
+
+    async fn batch(&self, side: Side, concurrent: bool) -> usize {
+        if concurrent {
+            self.concurrent(side).await
+        } else {
+            self.sequential(side).await
+        }
+    }
+}
+
+/// The client that sends a batch.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    /// `HttpClient` with its whole middleware stack.
+    Provena,
+    /// Bare hyper on one keep-alive connection.
+    Single,
+    /// hyper-util's pooled client without middleware.
+    Pooled,
+}
+
+fn criterion_groups(
+    criterion: &mut Criterion,
+    runtime: &Runtime,
+    clients: &Clients,
+    body_len: usize,
+) {
+    let mut group = criterion.benchmark_group("get_list_page");
+    group.throughput(Throughput::Bytes((body_len * BATCH) as u64));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(5));
+    let cases = [
+        ("sequential", "provena-http", Side::Provena, false),
+        ("sequential", "bare-hyper", Side::Single, false),
+        ("concurrent", "provena-http", Side::Provena, true),
+        ("concurrent", "bare-hyper", Side::Pooled, true),
+    ];
+    for (mode, name, side, concurrent) in cases {
+        group.bench_function(BenchmarkId::new(mode, name), |bencher| {
+            bencher
+                .to_async(runtime)
+                .iter(|| clients.batch(side, concurrent));
+        });
+    }
+    group.finish();
+}
+
+/// Times `rounds` alternating batches of the two sides and returns the median time per
+/// batch of each.
+fn interleaved(
+    runtime: &Runtime,
+    clients: &Clients,
+    rounds: usize,
+    sides: [Side; 2],
+    concurrent: bool,
+) -> [Duration; 2] {
+    let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+    for _ in 0..rounds {
+        for (side, samples) in sides.iter().zip(times.iter_mut()) {
+            let started = Instant::now();
+            let bytes = runtime.block_on(clients.batch(*side, concurrent));
+            samples.push(started.elapsed());
+            assert!(bytes > 0, "no body received");
+        }
+    }
+    times.map(|mut samples| median(&mut samples))
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then one short
+    // round checks that the benchmark still runs.
+    let full_run = std::env::args().any(|arg| arg == "--bench");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let body = list_page();
+    let body_len = body.len();
+    let addr = runtime.block_on(start_server(body));
+    let clients = runtime.block_on(Clients::new(addr));
+
+    let mut criterion = Criterion::default().configure_from_args();
+    criterion_groups(&mut criterion, &runtime, &clients, body_len);
+    criterion.final_summary();
+
+    let rounds = if full_run { 41 } else { 1 };
+    println!(
+        "\nresponse body: {body_len} bytes, {BATCH} GETs per batch, \
+         median of {rounds} interleaved rounds"
+    );
+    let comparisons = [
+        ("sequential, one bare connection", Side::Single, false),
+        ("sequential, bare pooled client", Side::Pooled, false),
+        ("concurrent, bare pooled client", Side::Pooled, true),
+    ];
+    for (label, bare_side, concurrent) in comparisons {
+        let [provena, bare] = interleaved(
+            &runtime,
+            &clients,
+            rounds,
+            [Side::Provena, bare_side],
+            concurrent,
+        );
+        let ratio = provena.as_secs_f64() / bare.as_secs_f64();
+        println!(
+            "{label:<32}  provena-http {:>8.3} ms  bare {:>8.3} ms  ratio {ratio:.3} (target <= 1.100)",
+            provena.as_secs_f64() * 1e3,
+            bare.as_secs_f64() * 1e3,
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! Bearer tokens for the deployment's own hosts.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use http::HeaderValue;
+use http::StatusCode;
+use http::header::AUTHORIZATION;
+use tower::{Layer, Service, ServiceExt};
+use url::Url;
+
+use super::{BoxFuture, HttpRequest, HttpResponse, RequestMeta, clone_request};
+use crate::config::{Endpoints, Service as ProvenaService};
+use crate::decode;
+use crate::error::Error;
+use crate::token::{Secret, TokenProvider};
+
+/// The 401 details that mean the token itself was missing or rejected. Provena also returns
+/// 401 for a missing role, another user's item and a locked item, which a new token cannot
+/// fix, so only these two trigger a refresh.
+pub(crate) const REFRESHABLE_DETAILS: [&str; 2] =
+    ["Not authenticated", "Could not validate credentials"];
+
+/// Adds [`Auth`] to a stack.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthLayer {
+    tokens: Arc<dyn TokenProvider>,
+    bases: Arc<[Base]>,
+}
+
+impl AuthLayer {
+    pub(crate) fn new(tokens: Arc<dyn TokenProvider>, endpoints: &Endpoints) -> Self {
+        let bases = ProvenaService::API_SERVICES
+            .iter()
+            .filter_map(|service| endpoints.url(*service))
+            .map(Base::new)
+            .collect();
+        Self { tokens, bases }
+    }
+}
+
+/// The origin and path of one API service's base URL, compared against each request URI
+/// without parsing it again.
+#[derive(Debug)]
+struct Base {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    path: String,
+}
+
+impl Base {
+    fn new(url: &Url) -> Base {
+        Base {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str().unwrap_or_default().to_owned(),
+            port: url.port_or_known_default(),
+            path: url.path().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Reports whether `uri` has this base's scheme, host and port, and a path at or below
+    /// this base's path.
+    fn contains(&self, uri: &http::Uri) -> bool {
+        let scheme = uri.scheme_str().unwrap_or_default();
+        let port = uri.port_u16().or(match scheme {
+            "http" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        });
+        let path = uri.path();
+        let below = match path.strip_prefix(self.path.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        };
+        scheme.eq_ignore_ascii_case(&self.scheme)
+            && uri
+                .host()
+                .is_some_and(|host| host.eq_ignore_ascii_case(&self.host))
+            && port == self.port
+            && below
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = Auth<S>;
+
+    fn layer(&self, inner: S) -> Auth<S> {
+        Auth {
+            inner,
+            tokens: self.tokens.clone(),
+            bases: self.bases.clone(),
+        }
+    }
+}
+
+/// Sets `Authorization: Bearer <token>` on requests to the deployment's API services.
+///
+/// A request carries the token only when its service is one of the API services and its URL
+/// lies under one of their configured base URLs (same scheme, host and port, and path
+/// prefix). Every other request, such as one to a presigned S3 URL or to the issuer, is sent
+/// with any `Authorization` header removed. The header value is marked sensitive.
+///
+/// When a service returns 401 with a detail reporting the token as missing or invalid, the
+/// provider refreshes the token once and the request is sent once more. Any other 401 goes
+/// back to the caller unchanged.
+#[derive(Debug, Clone)]
+pub(crate) struct Auth<S> {
+    inner: S,
+    tokens: Arc<dyn TokenProvider>,
+    bases: Arc<[Base]>,
+}
+
+impl<S> Auth<S> {
+    /// Reports whether `request` goes to one of the deployment's API services and the
+    /// provider has tokens to send.
+    fn carries_token(&self, request: &HttpRequest, meta: &RequestMeta) -> bool {
+        meta.context.service.carries_token()
+            && self.tokens.sends_tokens()
+            && self.bases.iter().any(|base| base.contains(request.uri()))
+    }
+}
+
+impl<S> Service<HttpRequest> for Auth<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = HttpResponse;
+    type Error = Error;
+    type Future = BoxFuture<Result<HttpResponse, Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: HttpRequest) -> Self::Future {
+        let meta = RequestMeta::of(&request);
+        let inner = self.inner.clone();
+        if !self.carries_token(&request, &meta) {
+            request.headers_mut().remove(AUTHORIZATION);
+            return Box::pin(inner.oneshot(request));
+        }
+        let tokens = self.tokens.clone();
+        Box::pin(async move {
+            let token = tokens.access_token().await?;
+            let retry = clone_request(&request);
+            set_bearer(&mut request, &token)?;
+            let response = inner.clone().oneshot(request).await?;
+            if response.status() != StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            let (detail, _) = decode::parse_detail(response.body().buffered());
+            if !REFRESHABLE_DETAILS.contains(&detail.as_str())
+                || meta.refreshed.swap(true, Ordering::SeqCst)
+            {
+                return Ok(response);
+            }
+            tracing::debug!(
+                target: "provena_http",
+                detail = %detail,
+                "access token rejected, refreshing it once"
+            );
+            let fresh = tokens.refresh(&token).await?;
+            let mut retry = retry;
+            set_bearer(&mut retry, &fresh)?;
+            inner.oneshot(retry).await
+        })
+    }
+}
+
+/// Sets the `Authorization` header, marked sensitive so that it is never printed.
+fn set_bearer(request: &mut HttpRequest, token: &Secret) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+        Error::sign_in(
+            "the access token contains characters that are not allowed in an HTTP header; check the token source",
+        )
+    })?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use http::Method;
+
+    use super::*;
+    use crate::middleware::testing;
+
+    /// Hands out `token-1`, then `token-2` after a refresh, and counts refreshes.
+    #[derive(Debug, Default)]
+    struct Rotating {
+        refreshes: Mutex<u32>,
+    }
+
+    #[async_trait]
+    impl TokenProvider for Rotating {
+        async fn access_token(&self) -> Result<Secret, Error> {
+            let refreshes = *self.refreshes.lock().unwrap();
+            Ok(Secret::new(format!("token-{}", refreshes + 1)))
+        }
+
+        async fn refresh(&self, _rejected: &Secret) -> Result<Secret, Error> {
+            *self.refreshes.lock().unwrap() += 1;
+            self.access_token().await
+        }
+    }
+
+    /// Records the Authorization header of each request and returns 401 with `detail` while
+    /// the token is `token-1`.
+    fn service(
+        detail: &'static str,
+        seen: Arc<Mutex<Vec<Option<HeaderValue>>>>,
+    ) -> impl Service<HttpRequest, Response = HttpResponse, Error = Error, Future = impl Send>
+    + Clone
+    + Send
+    + 'static {
+        tower::service_fn(move |request: HttpRequest| {
+            let header = request.headers().get(AUTHORIZATION).cloned();
+            seen.lock().unwrap().push(header.clone());
+            async move {
+                let stale = header.is_some_and(|value| value == "Bearer token-1");
+                if stale {
+                    let body: &'static str =
+                        Box::leak(format!("{{\"detail\": \"{detail}\"}}").into_boxed_str());
+                    Ok::<_, Error>(testing::response(401, body))
+                } else {
+                    Ok(testing::response(200, "{}"))
+                }
+            }
+        })
+    }
+
+    fn layer(tokens: Arc<Rotating>) -> AuthLayer {
+        let endpoints = Endpoints::single_base("http://127.0.0.1:9000").unwrap();
+        AuthLayer::new(tokens, &endpoints)
+    }
+
+    #[tokio::test]
+    async fn header_is_sensitive_bearer() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let tokens = Arc::new(Rotating::default());
+        *tokens.refreshes.lock().unwrap() = 1;
+        let service = layer(tokens).layer(service("Not authenticated", seen.clone()));
+        let request = testing::request(
+            ProvenaService::Registry,
+            Method::GET,
+            "http://127.0.0.1:9000/registry/x",
+        );
+        service.oneshot(request).await.unwrap();
+        let header = seen.lock().unwrap()[0].clone().unwrap();
+        assert_eq!(header, "Bearer token-2");
+        assert!(header.is_sensitive());
+    }
+
+    #[tokio::test]
+    async fn invalid_token_is_refreshed_once() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let tokens = Arc::new(Rotating::default());
+        let service =
+            layer(tokens.clone()).layer(service("Could not validate credentials", seen.clone()));
+        let request = testing::request(
+            ProvenaService::Registry,
+            Method::POST,
+            "http://127.0.0.1:9000/registry/x",
+        );
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(*tokens.refreshes.lock().unwrap(), 1);
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn other_401_is_not_refreshed() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let tokens = Arc::new(Rotating::default());
+        let service = layer(tokens.clone()).layer(service(
+            "You are not authorised to edit the item",
+            seen.clone(),
+        ));
+        let request = testing::request(
+            ProvenaService::Registry,
+            Method::PUT,
+            "http://127.0.0.1:9000/registry/x",
+        );
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(*tokens.refreshes.lock().unwrap(), 0);
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn other_hosts_get_no_token() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let service = layer(Arc::new(Rotating::default())).layer(service("", seen.clone()));
+        let cases = [
+            (ProvenaService::Registry, "http://127.0.0.1:9001/registry/x"),
+            (ProvenaService::Registry, "http://127.0.0.1:9000/elsewhere"),
+            (
+                ProvenaService::Registry,
+                "http://127.0.0.1:9000/registry-copy/x",
+            ),
+            (
+                ProvenaService::Registry,
+                "https://127.0.0.1:9000/registry/x",
+            ),
+            (ProvenaService::Registry, "http://localhost:9000/registry/x"),
+            (ProvenaService::External, "http://127.0.0.1:9000/registry/x"),
+            (ProvenaService::Issuer, "http://127.0.0.1:9000/issuer/token"),
+        ];
+        for (service_kind, uri) in cases {
+            let mut request = testing::request(service_kind, Method::GET, uri);
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, HeaderValue::from_static("Bearer planted"));
+            service.clone().oneshot(request).await.unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 7);
+        for (index, header) in seen.iter().enumerate() {
+            assert_eq!(header, &None, "case {index} carried a token");
+        }
+    }
+}

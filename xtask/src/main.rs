@@ -73,6 +73,10 @@ enum Command {
         /// difference instead of writing.
         #[arg(long)]
         check: bool,
+        /// JSON list of response patches to check against the documents. Defaults to
+        /// `provena-openapi-patches.json` beside the spec folder, when that file exists.
+        #[arg(long, env = "PROVENA_PATCHES_FILE")]
+        patches: Option<PathBuf>,
     },
     /// Check the models against the documents and the example payloads.
     SpecCheck {
@@ -116,7 +120,11 @@ fn main() -> anyhow::Result<()> {
                 .args(["bench", "--workspace"])
                 .args(&cargo_args),
         ),
-        Command::Codegen { spec_dir, check } => codegen::run(&spec_dir, check),
+        Command::Codegen {
+            spec_dir,
+            check,
+            patches,
+        } => codegen::run_with_patches(&spec_dir, check, patches.as_deref()),
         Command::SpecCheck {
             spec_dir,
             examples_dir,

@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: every check CI runs, in the order that fails fastest.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::process;
 
@@ -112,10 +112,7 @@ pub(crate) fn run(spec_dir: Option<&Path>, examples_dir: Option<&Path>) -> anyho
     }
 
     step("tests");
-    let xtask = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("xtask"));
-    let mut test = std::process::Command::new(xtask);
-    test.current_dir(&root).arg("test");
-    process::run(&mut test)?;
+    process::run(&mut cargo(&["xtask", "test"]))?;
 
     step("tour");
     let mut tour = cargo(&["run", "--quiet", "-p", "provena-cli", "--", "tour"]);

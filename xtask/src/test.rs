@@ -23,9 +23,14 @@ pub(crate) fn run(cargo_args: &[String]) -> anyhow::Result<()> {
     let s3 = start_moto(&root)?;
 
     let mut command = process::cargo();
+    command.current_dir(&root).arg("test");
+    let chooses_packages = cargo_args
+        .iter()
+        .any(|arg| arg == "-p" || arg.starts_with("--package") || arg.starts_with("-p"));
+    if !chooses_packages {
+        command.arg("--workspace");
+    }
     command
-        .current_dir(&root)
-        .args(["test", "--workspace"])
         .args(cargo_args)
         .env("PROVENA_REQUIRE_EXTERNAL", "1");
     if let Some((_, issuer)) = &oidc {

@@ -19,7 +19,8 @@ async fn static_token_reaches_every_service() {
     assert!(provena.auth().check_general_access().await.is_ok());
     assert!(provena.jobs().check_read_access().await.is_ok());
     assert!(provena.prov().check_read_access().await.is_ok());
-    assert!(provena.search().check_read_access().await.is_ok());
+    let search_check = provena.search().check_general_access().await;
+    assert!(search_check.is_ok(), "{search_check:?}");
     assert!(provena.handles().list().await.is_ok());
     assert_eq!(
         provena.endpoints().url(Service::Registry),

@@ -7,6 +7,7 @@
 
 mod emit;
 pub(crate) mod model;
+mod sensitive;
 
 use std::path::{Path, PathBuf};
 

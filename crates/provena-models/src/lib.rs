@@ -54,6 +54,36 @@
 //!   registry item that is either complete or a seed, is [`ItemOrSeed`], written by hand:
 //!   it decides by the item's `record_type` instead of trying each shape in turn.
 //!
+//! # Sensitive fields
+//!
+//! Some types carry secrets: [`User`] has the caller's `access_token`, [`Credentials`]
+//! has temporary AWS keys, and [`PresignedURLResponse`] and [`CredentialResponse`] have
+//! URLs whose query string grants access. Printing such a value with `{:?}`, for example
+//! in a log line or a test failure, must not leak them. For these types the generator
+//! writes a `Debug` impl that hides the sensitive fields, in place of the derive. Every
+//! other field prints as the derive would print it. Serialization is unchanged, so the
+//! values still go over the wire in full.
+//!
+//! The generator picks the fields by their wire name, lower-cased:
+//!
+//! - A name containing `presigned`, `signed_url` or `session_url` is a signed URL. It
+//!   prints with the scheme, host and path kept and the query and fragment replaced, as
+//!   `"https://bucket.s3.amazonaws.com/path/file.csv?<redacted>"`. User info before the
+//!   host, if any, is replaced as well.
+//! - Otherwise, a name containing `token`, `secret`, `password`, `passphrase`,
+//!   `signature`, `private_key`, `api_key` or `access_key` is a secret and prints as
+//!   `<redacted>`. This covers `access_token`, `aws_access_key_id`,
+//!   `aws_secret_access_key` and `aws_session_token`.
+//! - An optional hidden field still shows whether it is set: `None` or `Some(<redacted>)`.
+//!
+//! Names such as `session_id` or `pagination_key` are identifiers, not secrets, and
+//! print normally. A struct that only contains a sensitive type, such as the
+//! `credentials` field of [`CredentialResponse`], relies on that type's own `Debug`.
+//! The documentation of each affected type lists the fields it hides.
+//!
+//! NOTE: the rule reads field names only. Open JSON objects ([`JsonObject`]) print in
+//! full, so a secret placed inside one, such as a job payload, is not hidden.
+//!
 //! # Schemas defined by several services
 //!
 //! Some schemas appear in more than one document (`ItemDataset` in the registry and the
@@ -85,6 +115,7 @@
 mod generated;
 mod item_or_seed;
 pub mod kinds;
+mod redact;
 mod serde_date;
 
 pub use generated::*;

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::model::{COMMON_MODULE, Field, Kind, Schema, Ty};
+use super::sensitive::{self, DebugField};
 
 /// Named aliases of `JsonObject` for open-object fields with a known meaning, by wire
 /// name. The aliases are written by hand in the models crate's `lib.rs`.
@@ -38,6 +39,11 @@ pub(crate) fn files(schemas: &BTreeMap<String, Schema>) -> anyhow::Result<Vec<(S
     for (_, alias) in OPEN_OBJECT_ALIASES {
         if schemas.contains_key(*alias) {
             bail!("open-object alias {alias} clashes with a component schema");
+        }
+    }
+    for helper in sensitive::HELPERS {
+        if schemas.contains_key(*helper) {
+            bail!("redaction helper {helper} clashes with a component schema");
         }
     }
     let unions = collect_unions(schemas)?;
@@ -229,7 +235,11 @@ fn module_source(
     for schema in members {
         match &schema.kind {
             Kind::Struct(fields) => {
-                emit_struct(&mut body, schema, fields, schemas)?;
+                let helpers = emit_struct(&mut body, schema, fields, schemas)?;
+                if !helpers.is_empty() {
+                    needs_fmt = true;
+                    imports.extend(helpers.into_iter().map(str::to_owned));
+                }
                 for field in fields {
                     field.ty.visit_names(&mut |name| {
                         if schemas.get(name).is_none_or(|other| other.module != module) {
@@ -276,6 +286,7 @@ fn module_source(
     for import in imports {
         let path = match import.as_str() {
             "ItemOrSeed" | "JsonObject" => format!("crate::{import}"),
+            helper if sensitive::HELPERS.contains(&helper) => format!("crate::redact::{import}"),
             alias if OPEN_OBJECT_ALIASES.iter().any(|(_, known)| *known == alias) => {
                 format!("crate::{import}")
             }
@@ -539,19 +550,40 @@ fn field_name(wire: &str) -> String {
     }
 }
 
+/// Writes a struct and, when it has sensitive fields, its hand-shaped `Debug` impl.
+/// Returns the redaction helpers that impl uses, which is empty when `Debug` is derived.
 fn emit_struct(
     out: &mut String,
     schema: &Schema,
     fields: &[Field],
     schemas: &BTreeMap<String, Schema>,
-) -> anyhow::Result<()> {
-    write_doc(out, &type_doc(schema), 0);
-    let all_optional = fields.iter().all(|field| field.optional);
-    if all_optional {
-        out.push_str("#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]\n");
-    } else {
-        out.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n");
+) -> anyhow::Result<BTreeSet<&'static str>> {
+    let debug_fields: Vec<DebugField> = fields
+        .iter()
+        .map(|field| DebugField {
+            name: field_name(&field.wire),
+            optional: field.optional,
+            sensitivity: sensitive::classify(&field.wire, field.ty == Ty::String),
+        })
+        .collect();
+    let debug_doc = sensitive::debug_doc(&debug_fields);
+
+    let mut doc = type_doc(schema);
+    if let Some(debug_doc) = &debug_doc {
+        doc.push_str("\n\n");
+        doc.push_str(debug_doc);
     }
+    write_doc(out, &doc, 0);
+    let derive_debug = if debug_doc.is_none() { "Debug, " } else { "" };
+    let derive_default = if fields.iter().all(|field| field.optional) {
+        "Default, "
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "#[derive({derive_debug}Clone, {derive_default}PartialEq, Serialize, Deserialize)]"
+    );
     let _ = writeln!(out, "pub struct {} {{", schema.name);
     for field in fields {
         write_doc(out, &field_doc(field, schemas), 4);
@@ -590,7 +622,12 @@ fn emit_struct(
         }
     }
     out.push_str("}\n");
-    Ok(())
+
+    let mut helpers = BTreeSet::new();
+    if debug_doc.is_some() {
+        sensitive::write_debug_impl(out, &schema.name, &debug_fields, &mut helpers);
+    }
+    Ok(helpers)
 }
 
 fn contains_date(ty: &Ty) -> bool {
@@ -839,5 +876,78 @@ mod tests {
         assert!(registry.contains("pub born: Option<Date>,"), "{registry}");
         assert!(files.iter().any(|(name, _)| name == "mod.rs"));
         assert!(files.iter().any(|(name, _)| name == "spec_check.rs"));
+    }
+
+    #[test]
+    fn sensitive_struct_gets_redacting_debug() {
+        let dir = spec_dir(&[(
+            "datastore.json",
+            serde_json::json!({
+                "Download": {
+                    "title": "Download",
+                    "type": "object",
+                    "required": ["presigned_url", "api_key", "file_path"],
+                    "properties": {
+                        "presigned_url": {"type": "string"},
+                        "api_key": {"type": "string"},
+                        "file_path": {"type": "string"}
+                    }
+                },
+                "Plain": {
+                    "title": "Plain",
+                    "type": "object",
+                    "properties": {"file_path": {"type": "string"}}
+                }
+            }),
+        )]);
+        let schemas = super::super::model::load(dir.path()).unwrap();
+        let files = files(&schemas).unwrap();
+        let datastore = &files
+            .iter()
+            .find(|(name, _)| name == "datastore.rs")
+            .unwrap()
+            .1;
+
+        assert!(
+            datastore.contains(
+                "#[derive(Clone, PartialEq, Serialize, Deserialize)]\npub struct Download {"
+            ),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains("impl fmt::Debug for Download {"),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains(".field(\"api_key\", &Redacted)"),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains("&UrlWithoutQuery(&self.presigned_url)"),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains(".field(\"file_path\", &self.file_path)"),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains("use crate::redact::Redacted;"),
+            "{datastore}"
+        );
+        assert!(datastore.contains("use std::fmt;"), "{datastore}");
+        assert!(
+            datastore.contains("/// `Debug` prints `api_key` as `<redacted>`."),
+            "{datastore}"
+        );
+        assert!(
+            datastore.contains(
+                "#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]\npub struct Plain {"
+            ),
+            "{datastore}"
+        );
+        assert!(
+            !datastore.contains("impl fmt::Debug for Plain"),
+            "{datastore}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 //! Types that three or more services share.
 
+use crate::redact::Redacted;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -246,7 +247,9 @@ pub struct Status {
 }
 
 /// Schema `User` of the registry, datastore, prov, jobs, search, id-service and auth APIs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints `access_token` as `<redacted>`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Access token.
     pub access_token: String,
@@ -257,6 +260,17 @@ pub struct User {
     pub roles: Vec<String>,
     /// Username.
     pub username: String,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("access_token", &Redacted)
+            .field("email", &self.email)
+            .field("roles", &self.roles)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 /// Schema `ValidationError` of the registry, datastore, prov, jobs, search, id-service and auth

@@ -8,7 +8,10 @@ use super::SortOptions;
 use super::Status;
 use crate::JsonSchema;
 use crate::PaginationKey;
+use crate::redact::Redacted;
+use crate::redact::UrlWithoutQuery;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use time::OffsetDateTime;
 
 /// Schema `ActionApprovalRequest` of the datastore API.
@@ -34,7 +37,10 @@ pub struct ActionApprovalRequestResponse {
 }
 
 /// Schema `CredentialResponse` of the datastore API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints `console_session_url` with the query replaced by `<redacted>`, because the
+/// query holds the signature or sign-in token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CredentialResponse {
     /// Console session url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,8 +51,24 @@ pub struct CredentialResponse {
     pub status: Status,
 }
 
+impl fmt::Debug for CredentialResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialResponse")
+            .field(
+                "console_session_url",
+                &self.console_session_url.as_deref().map(UrlWithoutQuery),
+            )
+            .field("credentials", &self.credentials)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
 /// Schema `Credentials` of the datastore API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints `aws_access_key_id`, `aws_secret_access_key` and `aws_session_token` as
+/// `<redacted>`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credentials {
     /// Aws access key id.
     pub aws_access_key_id: String,
@@ -57,6 +79,17 @@ pub struct Credentials {
     /// Expiry.
     #[serde(with = "time::serde::rfc3339")]
     pub expiry: OffsetDateTime,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("aws_access_key_id", &Redacted)
+            .field("aws_secret_access_key", &Redacted)
+            .field("aws_session_token", &Redacted)
+            .field("expiry", &self.expiry)
+            .finish()
+    }
 }
 
 /// Schema `CredentialsRequest` of the datastore API.
@@ -111,7 +144,10 @@ pub struct PresignedURLRequest {
 }
 
 /// Schema `PresignedURLResponse` of the datastore API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints `presigned_url` with the query replaced by `<redacted>`, because the query
+/// holds the signature or sign-in token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresignedURLResponse {
     /// Dataset id.
     pub dataset_id: String,
@@ -119,6 +155,16 @@ pub struct PresignedURLResponse {
     pub file_path: String,
     /// Presigned url.
     pub presigned_url: String,
+}
+
+impl fmt::Debug for PresignedURLResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresignedURLResponse")
+            .field("dataset_id", &self.dataset_id)
+            .field("file_path", &self.file_path)
+            .field("presigned_url", &UrlWithoutQuery(&self.presigned_url))
+            .finish()
+    }
 }
 
 /// Schema `RegistryFetchResponse` of the datastore API.

@@ -93,10 +93,6 @@ impl AuthClient {
 }
 
 /// Turns a `status.success = false` response to `operation` into [`Error::Unsuccessful`].
-#[allow(
-    clippy::result_large_err,
-    reason = "returns the shared provena_http::Error, whose size that crate decides"
-)]
 pub(crate) fn ensure_success(operation: &Operation, status: &Status) -> Result<(), Error> {
     if status.success {
         return Ok(());
@@ -112,10 +108,6 @@ pub(crate) fn ensure_success(operation: &Operation, status: &Status) -> Result<(
 }
 
 /// Rejects an empty or blank argument before anything is sent.
-#[allow(
-    clippy::result_large_err,
-    reason = "returns the shared provena_http::Error, whose size that crate decides"
-)]
 pub(crate) fn non_empty(field: &str, value: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::config(

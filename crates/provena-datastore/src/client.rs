@@ -493,10 +493,6 @@ impl DatastoreClient {
     }
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "provena_http::Error is the error type of every provena crate"
-)]
 fn check_reason(reason: &str) -> Result<(), Error> {
     if reason.trim().is_empty() {
         return Err(Error::config(

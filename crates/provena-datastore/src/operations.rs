@@ -4,11 +4,8 @@
 //! [`crate::DatastoreClient`] wraps them in a friendlier interface; use these directly when
 //! you need the raw response types.
 
-use bytes::Bytes;
-use futures::TryStreamExt;
-use provena_http::decode::{self, ResponseContext};
-use provena_http::http::StatusCode;
-use provena_http::{ApiError, Error, HttpClient, Operation, RequestBuilder, Service};
+use provena_http::decode;
+use provena_http::{Error, HttpClient, Operation, Service};
 use provena_models::{
     ActionApprovalRequest, ActionApprovalRequestResponse, CollectionFormat, CredentialResponse,
     CredentialsRequest, DatasetListResponse, ItemRevertRequest, ItemRevertResponse, MintResponse,
@@ -128,91 +125,13 @@ pub const ALL: &[&Operation] = &[
     &LIST_REVIEWERS,
 ];
 
-/// Sends a request and returns the body of its 2xx response, reading at most the client's
-/// `max_response_bytes`.
-//
-// NOTE: the futures of `RequestBuilder::send` and `send_json` are not `Send` with the
-// current provena-http: its buffered read wraps a boxed-error body in
-// `http_body_util::Limited`, whose `Into<BoxError>` bound the compiler cannot prove for
-// every lifetime. Streams and object_store credential providers need `Send` futures, so
-// this crate reads responses through `send_stream` until that is fixed.
-async fn receive(
-    http: &HttpClient,
-    builder: RequestBuilder,
-    operation: &Operation,
-) -> Result<Bytes, Error> {
-    let limit = http.config().max_response_bytes();
-    let stream = builder.send_stream().await?;
-    let mut stream = std::pin::pin!(stream);
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.try_next().await? {
-        if body.len() + chunk.len() > limit {
-            return Err(Error::TooLarge {
-                service: operation.service,
-                method: operation.method.clone(),
-                path: operation.path.to_owned(),
-                limit,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Bytes::from(body))
-}
-
-#[expect(
-    clippy::result_large_err,
-    reason = "provena_http::Error is the error type of every provena crate"
-)]
-/// Decodes a 2xx response body. With `checked`, a `status.success = false` body becomes
-/// [`Error::Unsuccessful`].
-fn decode_answer<T: serde::de::DeserializeOwned>(
-    operation: &Operation,
-    body: Bytes,
-    checked: bool,
-) -> Result<T, Error> {
-    if checked && let Some(details) = decode::unsuccessful_details(&body) {
-        return Err(Error::Unsuccessful(Box::new(ApiError {
-            service: operation.service,
-            method: operation.method.clone(),
-            path: operation.path.to_owned(),
-            status: StatusCode::OK,
-            detail: details,
-            body,
-        })));
-    }
-    let context = ResponseContext {
-        service: operation.service,
-        method: operation.method.clone(),
-        path: operation.path.to_owned(),
-    };
-    decode::decode_json(&context, &body)
-}
-
-async fn send_json<T: serde::de::DeserializeOwned>(
-    http: &HttpClient,
-    builder: RequestBuilder,
-    operation: &Operation,
-) -> Result<T, Error> {
-    let body = receive(http, builder, operation).await?;
-    decode_answer(operation, body, true)
-}
-
-async fn send_json_unchecked<T: serde::de::DeserializeOwned>(
-    http: &HttpClient,
-    builder: RequestBuilder,
-    operation: &Operation,
-) -> Result<T, Error> {
-    let body = receive(http, builder, operation).await?;
-    decode_answer(operation, body, false)
-}
-
 /// Sends [`ROOT`].
 ///
 /// # Errors
 ///
 /// Any [`Error`] of the request.
 pub async fn root(http: &HttpClient) -> Result<BTreeMap<String, String>, Error> {
-    send_json(http, http.call(&ROOT), &ROOT).await
+    http.call(&ROOT).send_json().await
 }
 
 /// Sends [`GENERATE_CONFIG_FILE`] and returns the configuration text.
@@ -227,7 +146,7 @@ pub async fn generate_config_file(
     let builder = http
         .call(&GENERATE_CONFIG_FILE)
         .query_opt("required_only", required_only);
-    let body = receive(http, builder, &GENERATE_CONFIG_FILE).await?;
+    let body = builder.send_bytes().await?;
     String::from_utf8(body.to_vec()).map_err(|err| Error::Decode {
         service: GENERATE_CONFIG_FILE.service,
         method: GENERATE_CONFIG_FILE.method,
@@ -246,16 +165,11 @@ pub async fn generate_config_file(
 pub async fn test_sentry_reporting(
     http: &HttpClient,
 ) -> Result<Option<BTreeMap<String, String>>, Error> {
-    send_json(
-        http,
-        http.call(&TEST_SENTRY_REPORTING),
-        &TEST_SENTRY_REPORTING,
-    )
-    .await
+    http.call(&TEST_SENTRY_REPORTING).send_json().await
 }
 
 async fn check_access(http: &HttpClient, operation: &Operation) -> Result<User, Error> {
-    send_json(http, http.call(operation), operation).await
+    http.call(operation).send_json().await
 }
 
 /// Sends [`CHECK_ADMIN_ACCESS`] and returns the caller as the service identifies them.
@@ -300,7 +214,7 @@ pub async fn check_write_access(http: &HttpClient) -> Result<User, Error> {
 ///
 /// Any [`Error`] of the request.
 pub async fn get_dataset_schema(http: &HttpClient) -> Result<serde_json::Value, Error> {
-    send_json(http, http.call(&GET_DATASET_SCHEMA), &GET_DATASET_SCHEMA).await
+    http.call(&GET_DATASET_SCHEMA).send_json().await
 }
 
 /// Sends [`VALIDATE_METADATA`]. Invalid metadata comes back as `success: false` with the
@@ -313,12 +227,10 @@ pub async fn validate_metadata(
     http: &HttpClient,
     metadata: &CollectionFormat,
 ) -> Result<Status, Error> {
-    send_json_unchecked(
-        http,
-        http.call(&VALIDATE_METADATA).json(metadata),
-        &VALIDATE_METADATA,
-    )
-    .await
+    http.call(&VALIDATE_METADATA)
+        .json(metadata)
+        .send_json_unchecked()
+        .await
 }
 
 /// Sends [`MINT_DATASET`].
@@ -332,7 +244,7 @@ pub async fn mint_dataset(
     http: &HttpClient,
     metadata: &CollectionFormat,
 ) -> Result<MintResponse, Error> {
-    send_json(http, http.call(&MINT_DATASET).json(metadata), &MINT_DATASET).await
+    http.call(&MINT_DATASET).json(metadata).send_json().await
 }
 
 /// Sends [`REVERT_METADATA`].
@@ -344,12 +256,7 @@ pub async fn revert_metadata(
     http: &HttpClient,
     request: &ItemRevertRequest,
 ) -> Result<ItemRevertResponse, Error> {
-    send_json(
-        http,
-        http.call(&REVERT_METADATA).json(request),
-        &REVERT_METADATA,
-    )
-    .await
+    http.call(&REVERT_METADATA).json(request).send_json().await
 }
 
 /// Sends [`UPDATE_METADATA`] for dataset `handle_id` with the `reason` kept in its history.
@@ -364,15 +271,12 @@ pub async fn update_metadata(
     reason: &str,
     metadata: &CollectionFormat,
 ) -> Result<UpdateMetadataResponse, Error> {
-    send_json(
-        http,
-        http.call(&UPDATE_METADATA)
-            .query("handle_id", handle_id)
-            .query("reason", reason)
-            .json(metadata),
-        &UPDATE_METADATA,
-    )
-    .await
+    http.call(&UPDATE_METADATA)
+        .query("handle_id", handle_id)
+        .query("reason", reason)
+        .json(metadata)
+        .send_json()
+        .await
 }
 
 /// Sends [`VERSION_DATASET`].
@@ -384,12 +288,7 @@ pub async fn version_dataset(
     http: &HttpClient,
     request: &VersionRequest,
 ) -> Result<VersionResponse, Error> {
-    send_json(
-        http,
-        http.call(&VERSION_DATASET).json(request),
-        &VERSION_DATASET,
-    )
-    .await
+    http.call(&VERSION_DATASET).json(request).send_json().await
 }
 
 /// Sends [`GENERATE_READ_ACCESS_CREDENTIALS`].
@@ -401,12 +300,10 @@ pub async fn generate_read_access_credentials(
     http: &HttpClient,
     request: &CredentialsRequest,
 ) -> Result<CredentialResponse, Error> {
-    send_json(
-        http,
-        http.call(&GENERATE_READ_ACCESS_CREDENTIALS).json(request),
-        &GENERATE_READ_ACCESS_CREDENTIALS,
-    )
-    .await
+    http.call(&GENERATE_READ_ACCESS_CREDENTIALS)
+        .json(request)
+        .send_json()
+        .await
 }
 
 /// Sends [`GENERATE_WRITE_ACCESS_CREDENTIALS`].
@@ -418,12 +315,10 @@ pub async fn generate_write_access_credentials(
     http: &HttpClient,
     request: &CredentialsRequest,
 ) -> Result<CredentialResponse, Error> {
-    send_json(
-        http,
-        http.call(&GENERATE_WRITE_ACCESS_CREDENTIALS).json(request),
-        &GENERATE_WRITE_ACCESS_CREDENTIALS,
-    )
-    .await
+    http.call(&GENERATE_WRITE_ACCESS_CREDENTIALS)
+        .json(request)
+        .send_json()
+        .await
 }
 
 /// Sends [`FETCH_DATASET`].
@@ -435,12 +330,10 @@ pub async fn fetch_dataset(
     http: &HttpClient,
     handle_id: &str,
 ) -> Result<RegistryFetchResponse, Error> {
-    send_json(
-        http,
-        http.call(&FETCH_DATASET).query("handle_id", handle_id),
-        &FETCH_DATASET,
-    )
-    .await
+    http.call(&FETCH_DATASET)
+        .query("handle_id", handle_id)
+        .send_json()
+        .await
 }
 
 /// Sends [`GENERATE_PRESIGNED_URL`]. The URL in the answer is a secret: anyone holding it
@@ -453,12 +346,10 @@ pub async fn generate_presigned_url(
     http: &HttpClient,
     request: &PresignedURLRequest,
 ) -> Result<PresignedURLResponse, Error> {
-    send_json(
-        http,
-        http.call(&GENERATE_PRESIGNED_URL).json(request),
-        &GENERATE_PRESIGNED_URL,
-    )
-    .await
+    http.call(&GENERATE_PRESIGNED_URL)
+        .json(request)
+        .send_json()
+        .await
 }
 
 /// Sends [`LIST`]: one page of datasets.
@@ -470,7 +361,7 @@ pub async fn list(
     http: &HttpClient,
     request: &NoFilterSubtypeListRequest,
 ) -> Result<DatasetListResponse, Error> {
-    send_json(http, http.call(&LIST).json(request), &LIST).await
+    http.call(&LIST).json(request).send_json().await
 }
 
 /// Sends [`ACTION_APPROVAL_REQUEST`]: a reviewer approves or rejects a release request.
@@ -482,12 +373,10 @@ pub async fn action_approval_request(
     http: &HttpClient,
     request: &ActionApprovalRequest,
 ) -> Result<ActionApprovalRequestResponse, Error> {
-    send_json(
-        http,
-        http.call(&ACTION_APPROVAL_REQUEST).json(request),
-        &ACTION_APPROVAL_REQUEST,
-    )
-    .await
+    http.call(&ACTION_APPROVAL_REQUEST)
+        .json(request)
+        .send_json()
+        .await
 }
 
 /// Sends [`APPROVAL_REQUEST`]: asks a reviewer to approve the release of a dataset.
@@ -499,12 +388,7 @@ pub async fn approval_request(
     http: &HttpClient,
     request: &ReleaseApprovalRequest,
 ) -> Result<ReleaseApprovalRequestResponse, Error> {
-    send_json(
-        http,
-        http.call(&APPROVAL_REQUEST).json(request),
-        &APPROVAL_REQUEST,
-    )
-    .await
+    http.call(&APPROVAL_REQUEST).json(request).send_json().await
 }
 
 /// Sends [`ADD_REVIEWER`]: adds a person id to the release reviewers (admin only).
@@ -516,12 +400,10 @@ pub async fn add_reviewer(
     http: &HttpClient,
     reviewer_id: &str,
 ) -> Result<serde_json::Value, Error> {
-    send_json(
-        http,
-        http.call(&ADD_REVIEWER).query("reviewer_id", reviewer_id),
-        &ADD_REVIEWER,
-    )
-    .await
+    http.call(&ADD_REVIEWER)
+        .query("reviewer_id", reviewer_id)
+        .send_json()
+        .await
 }
 
 /// Sends [`DELETE_REVIEWER`]: removes a person id from the release reviewers (admin only).
@@ -533,13 +415,10 @@ pub async fn delete_reviewer(
     http: &HttpClient,
     reviewer_id: &str,
 ) -> Result<serde_json::Value, Error> {
-    send_json(
-        http,
-        http.call(&DELETE_REVIEWER)
-            .query("reviewer_id", reviewer_id),
-        &DELETE_REVIEWER,
-    )
-    .await
+    http.call(&DELETE_REVIEWER)
+        .query("reviewer_id", reviewer_id)
+        .send_json()
+        .await
 }
 
 /// Sends [`LIST_REVIEWERS`] and returns the reviewers' person ids.
@@ -548,7 +427,7 @@ pub async fn delete_reviewer(
 ///
 /// Any [`Error`] of the request.
 pub async fn list_reviewers(http: &HttpClient) -> Result<Vec<String>, Error> {
-    send_json(http, http.call(&LIST_REVIEWERS), &LIST_REVIEWERS).await
+    http.call(&LIST_REVIEWERS).send_json().await
 }
 
 #[cfg(test)]

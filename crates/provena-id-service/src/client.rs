@@ -215,10 +215,6 @@ impl HandleClient {
 }
 
 /// Rejects an empty or blank argument before anything is sent.
-#[allow(
-    clippy::result_large_err,
-    reason = "returns the shared provena_http::Error, whose size that crate decides"
-)]
 fn non_empty(field: &str, value: String) -> Result<String, Error> {
     if value.trim().is_empty() {
         return Err(Error::config(
@@ -231,10 +227,6 @@ fn non_empty(field: &str, value: String) -> Result<String, Error> {
 }
 
 /// Rejects index 0: handle values live at indexes 1 and above.
-#[allow(
-    clippy::result_large_err,
-    reason = "returns the shared provena_http::Error, whose size that crate decides"
-)]
 fn positive_index(index: u32) -> Result<i64, Error> {
     if index == 0 {
         return Err(Error::config(

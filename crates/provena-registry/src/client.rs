@@ -407,10 +407,6 @@ impl AdminClient {
 }
 
 /// Reads a general fetch response: `None` for the registry's "no such item" form.
-#[allow(
-    clippy::result_large_err,
-    reason = "the error type is provena_http::Error, whose size provena-http decides"
-)]
 fn untyped_item(
     response: UntypedFetchResponse,
     operation: &Operation,

@@ -529,10 +529,6 @@ impl<K: SubtypeRoutes> ListBuilder<K> {
 }
 
 /// Reads a fetch response: `None` for the registry's "no such item" form (`item: null`).
-#[allow(
-    clippy::result_large_err,
-    reason = "the error type is provena_http::Error, whose size provena-http decides"
-)]
 fn optional_record<K: ItemKind>(
     response: K::FetchResponse,
     operation: &provena_http::Operation,
@@ -546,10 +542,6 @@ fn optional_record<K: ItemKind>(
     }
 }
 
-#[allow(
-    clippy::result_large_err,
-    reason = "the error type is provena_http::Error, whose size provena-http decides"
-)]
 fn record_or_error<K: ItemKind>(
     response: K::FetchResponse,
     operation: &provena_http::Operation,
@@ -561,10 +553,6 @@ fn record_or_error<K: ItemKind>(
     })
 }
 
-#[allow(
-    clippy::result_large_err,
-    reason = "the error type is provena_http::Error, whose size provena-http decides"
-)]
 fn created<K: kinds::Creatable>(
     response: K::CreateResponse,
     operation: &provena_http::Operation,
@@ -582,10 +570,6 @@ fn created<K: kinds::Creatable>(
     }
 }
 
-#[allow(
-    clippy::result_large_err,
-    reason = "the error type is provena_http::Error, whose size provena-http decides"
-)]
 fn seeded<R: ItemSeedResponse>(
     response: R,
     operation: &provena_http::Operation,

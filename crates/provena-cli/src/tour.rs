@@ -37,8 +37,14 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
                 .start()
                 .await
                 .map_err(|err| Failure::local(format!("failed to start the double: {err}")))?;
-            let registry = double.endpoints().url(provena::Service::Registry).map(ToString::to_string);
-            Ok((double, format!("registry at {}", registry.unwrap_or_default())))
+            let registry = double
+                .endpoints()
+                .url(provena::Service::Registry)
+                .map(ToString::to_string);
+            Ok((
+                double,
+                format!("registry at {}", registry.unwrap_or_default()),
+            ))
         })
         .await?;
 
@@ -48,12 +54,14 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
         .client_id(double.oidc_client_id())
         .device_flow()
         .sign_in(move |sign_in| {
-            sign_in.no_store().prompt(move |prompt: &provena::oidc::DeviceCodePrompt| {
-                out.note(&format!(
-                    "        device flow: the double approves the code shown at {}",
-                    prompt.verification_uri
-                ));
-            })
+            sign_in
+                .no_store()
+                .prompt(move |prompt: &provena::oidc::DeviceCodePrompt| {
+                    out.note(&format!(
+                        "        device flow: the double approves the code shown at {}",
+                        prompt.verification_uri
+                    ));
+                })
         })
         .build()?;
 
@@ -62,8 +70,13 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
             .session()
             .ok_or_else(|| Failure::local("the client has no sign-in session"))?;
         let claims = session.sign_in().await?;
-        let username = claims.and_then(|claims| claims.username).unwrap_or_default();
-        expect(username == users::WRITER, format!("signed in as `{username}`, expected `{}`", users::WRITER))?;
+        let username = claims
+            .and_then(|claims| claims.username)
+            .unwrap_or_default();
+        expect(
+            username == users::WRITER,
+            format!("signed in as `{username}`, expected `{}`", users::WRITER),
+        )?;
         Ok(((), format!("signed in as {username}")))
     })
     .await?;
@@ -71,7 +84,12 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
     let registry = provena.registry();
     let organisation_id = tour
         .step("register an organisation", async {
-            let info = payloads.typed("organisation", "organisation_1.json", built_in::organisation(), |_| {})?;
+            let info = payloads.typed(
+                "organisation",
+                "organisation_1.json",
+                built_in::organisation(),
+                |_| {},
+            )?;
             let created = registry.organisations().create(&info).await?;
             let id = created.item.id().to_owned();
             Ok((id.clone(), format!("{id} {}", created.item.display_name())))
@@ -111,46 +129,54 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
     let mut input_deferred: Vec<String> = Vec::new();
     let mut output_deferred: Vec<String> = Vec::new();
     let (input_template_id, output_template_id, workflow_id) = tour
-        .step("register dataset templates and a workflow template", async {
-            let input_info = payloads.typed(
-                "dataset_template",
-                "dataset_template_1.json",
-                built_in::dataset_template("Reef temperature inputs", "forcing/"),
-                |body| input_deferred = deferred_keys(body),
-            )?;
-            let output_info = payloads.typed(
-                "dataset_template",
-                "dataset_template_2.json",
-                built_in::dataset_template("Bleaching risk outputs", "results/"),
-                |body| output_deferred = deferred_keys(body),
-            )?;
-            let templates = registry.dataset_templates();
-            let input = templates.create(&input_info).await?.item.id().to_owned();
-            let output = templates.create(&output_info).await?.item.id().to_owned();
-            let workflow_info = payloads.typed(
-                "model_run_workflow_template",
-                "model_run_workflow_template_1.json",
-                built_in::workflow_template(),
-                |body| {
-                    set(body, &["software_id"], &model_id);
-                    for entry in array(body, "input_templates") {
-                        set(entry, &["template_id"], &input);
-                    }
-                    for entry in array(body, "output_templates") {
-                        set(entry, &["template_id"], &output);
-                    }
-                    required_annotations = body
-                        .pointer("/annotations/required")
-                        .and_then(Value::as_array)
-                        .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                        .unwrap_or_default();
-                },
-            )?;
-            let workflow = registry.workflow_templates().create(&workflow_info).await?;
-            let workflow_id = workflow.item.id().to_owned();
-            let summary = format!("inputs {input}, outputs {output}, workflow {workflow_id}");
-            Ok(((input, output, workflow_id), summary))
-        })
+        .step(
+            "register dataset templates and a workflow template",
+            async {
+                let input_info = payloads.typed(
+                    "dataset_template",
+                    "dataset_template_1.json",
+                    built_in::dataset_template("Reef temperature inputs", "forcing/"),
+                    |body| input_deferred = deferred_keys(body),
+                )?;
+                let output_info = payloads.typed(
+                    "dataset_template",
+                    "dataset_template_2.json",
+                    built_in::dataset_template("Bleaching risk outputs", "results/"),
+                    |body| output_deferred = deferred_keys(body),
+                )?;
+                let templates = registry.dataset_templates();
+                let input = templates.create(&input_info).await?.item.id().to_owned();
+                let output = templates.create(&output_info).await?.item.id().to_owned();
+                let workflow_info = payloads.typed(
+                    "model_run_workflow_template",
+                    "model_run_workflow_template_1.json",
+                    built_in::workflow_template(),
+                    |body| {
+                        set(body, &["software_id"], &model_id);
+                        for entry in array(body, "input_templates") {
+                            set(entry, &["template_id"], &input);
+                        }
+                        for entry in array(body, "output_templates") {
+                            set(entry, &["template_id"], &output);
+                        }
+                        required_annotations = body
+                            .pointer("/annotations/required")
+                            .and_then(Value::as_array)
+                            .map(|keys| {
+                                keys.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                    },
+                )?;
+                let workflow = registry.workflow_templates().create(&workflow_info).await?;
+                let workflow_id = workflow.item.id().to_owned();
+                let summary = format!("inputs {input}, outputs {output}, workflow {workflow_id}");
+                Ok(((input, output, workflow_id), summary))
+            },
+        )
         .await?;
 
     let datastore = provena.datastore();
@@ -159,24 +185,34 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
         .step("mint an input and an output dataset", async {
             let mut minted = Vec::new();
             let sources = [
-                ("collection_format_1.json", built_in::dataset("Reef temperature observations 2024")),
-                ("collection_format_basic_1.json", built_in::dataset("Bleaching risk forecast 2025")),
+                (
+                    "collection_format_1.json",
+                    built_in::dataset("Reef temperature observations 2024"),
+                ),
+                (
+                    "collection_format_basic_1.json",
+                    built_in::dataset("Bleaching risk forecast 2025"),
+                ),
             ];
             for (file, fallback) in sources {
-                let metadata: provena::models::CollectionFormat = payloads.typed("dataset", file, fallback, |body| {
-                    set(body, &["associations", "organisation_id"], &organisation_id);
-                    set(body, &["dataset_info", "publisher_id"], &organisation_id);
-                    if body.pointer("/associations/data_custodian_id").is_some() {
-                        set(body, &["associations", "data_custodian_id"], &person_id);
-                    }
-                })?;
+                let metadata: provena::models::CollectionFormat =
+                    payloads.typed("dataset", file, fallback, |body| {
+                        set(body, &["associations", "organisation_id"], &organisation_id);
+                        set(body, &["dataset_info", "publisher_id"], &organisation_id);
+                        if body.pointer("/associations/data_custodian_id").is_some() {
+                            set(body, &["associations", "data_custodian_id"], &person_id);
+                        }
+                    })?;
                 if search_word.is_empty() {
                     search_word = first_long_word(&metadata.dataset_info.name);
                 }
                 let response = datastore.mint(&metadata).await?;
-                let handle = response
-                    .handle
-                    .ok_or_else(|| Failure::new(crate::exit::SERVER, "the data store minted a dataset without an id"))?;
+                let handle = response.handle.ok_or_else(|| {
+                    Failure::new(
+                        crate::exit::SERVER,
+                        "the data store minted a dataset without an id",
+                    )
+                })?;
                 minted.push(handle);
             }
             let [input, output] = <[String; 2]>::try_from(minted)
@@ -189,17 +225,41 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
     let upload_dir = workspace.path().join("upload");
     tour.step("upload files into both datasets", async {
         let files = write_sample_files(&upload_dir)?;
-        let input = datastore.dataset(input_dataset_id.as_str()).upload_from(&upload_dir).await.map_err(transfer)?;
-        let output = datastore.dataset(output_dataset_id.as_str()).upload_from(&upload_dir).await.map_err(transfer)?;
-        expect(input.files.len() == files, format!("uploaded {} files to the input, expected {files}", input.files.len()))?;
-        Ok(((), format!("{} files, {} bytes each way", output.files.len(), output.bytes)))
+        let input = datastore
+            .dataset(input_dataset_id.as_str())
+            .upload_from(&upload_dir)
+            .await
+            .map_err(|error| transfer(&error))?;
+        let output = datastore
+            .dataset(output_dataset_id.as_str())
+            .upload_from(&upload_dir)
+            .await
+            .map_err(|error| transfer(&error))?;
+        expect(
+            input.files.len() == files,
+            format!(
+                "uploaded {} files to the input, expected {files}",
+                input.files.len()
+            ),
+        )?;
+        Ok((
+            (),
+            format!(
+                "{} files, {} bytes each way",
+                output.files.len(),
+                output.bytes
+            ),
+        ))
     })
     .await?;
 
     let model_run_id = tour
         .step("register a model run and wait for its job", async {
-            let record: provena::models::ModelRunRecord =
-                payloads.typed("model_run", "model_run_record_1.json", built_in::model_run(), |body| {
+            let record: provena::models::ModelRunRecord = payloads.typed(
+                "model_run",
+                "model_run_record_1.json",
+                built_in::model_run(),
+                |body| {
                     set(body, &["workflow_template_id"], &workflow_id);
                     for entry in array(body, "inputs") {
                         set(entry, &["dataset_template_id"], &input_template_id);
@@ -217,13 +277,25 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
                             set(body, &["annotations", key.as_str()], "provena tour");
                         }
                     }
-                    if body.pointer("/associations/requesting_organisation_id").is_some() {
-                        set(body, &["associations", "requesting_organisation_id"], &organisation_id);
+                    if body
+                        .pointer("/associations/requesting_organisation_id")
+                        .is_some()
+                    {
+                        set(
+                            body,
+                            &["associations", "requesting_organisation_id"],
+                            &organisation_id,
+                        );
                     }
-                })?;
+                },
+            )?;
             let prov = provena.prov();
             let session_id = prov.register_model_run(&record).await?;
-            let job = provena.jobs().await_completion(&session_id).await.map_err(wait_failure)?;
+            let job = provena
+                .jobs()
+                .await_completion(&session_id)
+                .await
+                .map_err(wait_failure)?;
             let id = job
                 .result
                 .as_ref()
@@ -231,44 +303,89 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
                 .and_then(|record| record.get("id"))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| Failure::new(crate::exit::SERVER, "the registration job's result has no record id"))?;
+                .ok_or_else(|| {
+                    Failure::new(
+                        crate::exit::SERVER,
+                        "the registration job's result has no record id",
+                    )
+                })?;
             Ok((id.clone(), format!("model run {id} (job {session_id})")))
         })
         .await?;
 
     tour.step("explore lineage upstream of the output dataset", async {
-        let graph = provena.prov().explore_upstream(&output_dataset_id, Some(2)).await?;
-        expect(graph.node(&model_run_id).is_some(), format!("model run {model_run_id} is not upstream of {output_dataset_id}"))?;
-        expect(graph.node(&input_dataset_id).is_some(), format!("input {input_dataset_id} is not upstream of {output_dataset_id}"))?;
-        Ok(((), format!("{} nodes, {} edges", graph.nodes.len(), graph.edges.len())))
+        let graph = provena
+            .prov()
+            .explore_upstream(&output_dataset_id, Some(2))
+            .await?;
+        expect(
+            graph.node(&model_run_id).is_some(),
+            format!("model run {model_run_id} is not upstream of {output_dataset_id}"),
+        )?;
+        expect(
+            graph.node(&input_dataset_id).is_some(),
+            format!("input {input_dataset_id} is not upstream of {output_dataset_id}"),
+        )?;
+        Ok((
+            (),
+            format!("{} nodes, {} edges", graph.nodes.len(), graph.edges.len()),
+        ))
     })
     .await?;
 
     tour.step("explore lineage downstream of the input dataset", async {
-        let graph = provena.prov().explore_downstream(&input_dataset_id, Some(2)).await?;
-        expect(graph.node(&output_dataset_id).is_some(), format!("output {output_dataset_id} is not downstream of {input_dataset_id}"))?;
-        Ok(((), format!("{} nodes, {} edges", graph.nodes.len(), graph.edges.len())))
+        let graph = provena
+            .prov()
+            .explore_downstream(&input_dataset_id, Some(2))
+            .await?;
+        expect(
+            graph.node(&output_dataset_id).is_some(),
+            format!("output {output_dataset_id} is not downstream of {input_dataset_id}"),
+        )?;
+        Ok((
+            (),
+            format!("{} nodes, {} edges", graph.nodes.len(), graph.edges.len()),
+        ))
     })
     .await?;
 
     tour.step("search the registry", async {
-        let loaded = provena.search().search(search_word.clone()).record_limit(10).send_and_load().await?;
+        let loaded = provena
+            .search()
+            .search(search_word.clone())
+            .record_limit(10)
+            .send_and_load()
+            .await?;
         let found = loaded.items.iter().any(|item| item.id == input_dataset_id);
-        expect(found, format!("searching `{search_word}` did not find {input_dataset_id}"))?;
+        expect(
+            found,
+            format!("searching `{search_word}` did not find {input_dataset_id}"),
+        )?;
         Ok(((), format!("`{search_word}`: {} items", loaded.items.len())))
     })
     .await?;
 
     let download_dir = workspace.path().join("download");
     tour.step("download the input dataset and compare the files", async {
-        let summary = datastore.dataset(input_dataset_id.as_str()).download_to(&download_dir).await.map_err(transfer)?;
+        let summary = datastore
+            .dataset(input_dataset_id.as_str())
+            .download_to(&download_dir)
+            .await
+            .map_err(|error| transfer(&error))?;
         for file in sample_files() {
             let expected = std::fs::read(upload_dir.join(file.0))?;
-            let actual = std::fs::read(download_dir.join(file.0))
-                .map_err(|err| Failure::local(format!("downloaded file {} is missing: {err}", file.0)))?;
-            expect(expected == actual, format!("{} differs after the round trip", file.0))?;
+            let actual = std::fs::read(download_dir.join(file.0)).map_err(|err| {
+                Failure::local(format!("downloaded file {} is missing: {err}", file.0))
+            })?;
+            expect(
+                expected == actual,
+                format!("{} differs after the round trip", file.0),
+            )?;
         }
-        Ok(((), format!("{} files, {} bytes", summary.files.len(), summary.bytes)))
+        Ok((
+            (),
+            format!("{} files, {} bytes", summary.files.len(), summary.bytes),
+        ))
     })
     .await?;
 
@@ -280,7 +397,10 @@ pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure
             .await
             .map_err(wait_failure)?;
         expect(report.size > 0, "the report is empty".to_owned())?;
-        Ok(((), format!("{} bytes (job {})", report.size, report.session_id)))
+        Ok((
+            (),
+            format!("{} bytes (job {})", report.size, report.session_id),
+        ))
     })
     .await?;
 
@@ -321,11 +441,17 @@ impl Tour {
         let millis = started.elapsed().as_millis();
         match result {
             Ok((value, summary)) => {
-                self.print(&format!("[{:>2}/{STEPS}] {name}: ok, {summary} ({millis} ms)", self.done));
+                self.print(&format!(
+                    "[{:>2}/{STEPS}] {name}: ok, {summary} ({millis} ms)",
+                    self.done
+                ));
                 Ok(value)
             }
             Err(failure) => {
-                self.print(&format!("[{:>2}/{STEPS}] {name}: FAILED ({millis} ms)", self.done));
+                self.print(&format!(
+                    "[{:>2}/{STEPS}] {name}: FAILED ({millis} ms)",
+                    self.done
+                ));
                 Err(failure)
             }
         }
@@ -341,10 +467,14 @@ impl Tour {
 
     fn finish(self) -> Result<(), Failure> {
         let seconds = self.started.elapsed().as_secs_f64();
-        expect(self.done == STEPS, format!("the tour ran {} of {STEPS} steps", self.done))?;
-        self.out.emit(&json!({ "steps": self.done, "seconds": seconds }), || {
-            format!("tour complete: {STEPS} steps in {seconds:.1} s")
-        })
+        expect(
+            self.done == STEPS,
+            format!("the tour ran {} of {STEPS} steps", self.done),
+        )?;
+        self.out
+            .emit(&json!({ "steps": self.done, "seconds": seconds }), || {
+                format!("tour complete: {STEPS} steps in {seconds:.1} s")
+            })
     }
 }
 
@@ -376,8 +506,9 @@ impl Payloads {
                     Failure::usage(format!("failed to read payload {}: {err}", path.display()))
                         .hint("--payloads takes a folder with one sub-folder per item subtype, such as organisation/organisation_1.json")
                 })?;
-                let body: Value = serde_json::from_str(&text)
-                    .map_err(|err| Failure::usage(format!("payload {} is not JSON: {err}", path.display())))?;
+                let body: Value = serde_json::from_str(&text).map_err(|err| {
+                    Failure::usage(format!("payload {} is not JSON: {err}", path.display()))
+                })?;
                 (body, path.display().to_string())
             }
             None => (fallback, format!("built-in {subtype} payload")),
@@ -436,7 +567,11 @@ fn deferred_keys(template: &Value) -> Vec<String> {
 fn fill_resources(entry: &mut Value, keys: &[String]) {
     for key in keys {
         if entry.pointer(&format!("/resources/{key}")).is_none() {
-            set(entry, &["resources", key.as_str()], &format!("forcing/{key}.csv"));
+            set(
+                entry,
+                &["resources", key.as_str()],
+                &format!("forcing/{key}.csv"),
+            );
         }
     }
 }
@@ -456,8 +591,8 @@ fn first_long_word(text: &str) -> String {
         .to_lowercase()
 }
 
-fn transfer(error: provena::datastore::files::TransferError) -> Failure {
-    Failure::new(crate::exit::SERVER, provena::http::display_chain(&error))
+fn transfer(error: &provena::datastore::files::TransferError) -> Failure {
+    Failure::new(crate::exit::SERVER, provena::http::display_chain(error))
 }
 
 fn wait_failure(error: provena::jobs::WaitError) -> Failure {
@@ -470,9 +605,18 @@ fn wait_failure(error: provena::jobs::WaitError) -> Failure {
 /// The sample files uploaded into the datasets, by relative path.
 fn sample_files() -> [(&'static str, &'static str); 3] {
     [
-        ("README.md", "# Reef temperature observations\n\nDaily sea surface temperature at three sites.\n"),
-        ("forcing/sst_daily.csv", "date,site,sst_c\n2024-01-01,heron,27.4\n2024-01-01,lizard,28.9\n2024-01-02,heron,27.6\n"),
-        ("forcing/sites.csv", "site,lat,lon\nheron,-23.44,151.91\nlizard,-14.67,145.46\n"),
+        (
+            "README.md",
+            "# Reef temperature observations\n\nDaily sea surface temperature at three sites.\n",
+        ),
+        (
+            "forcing/sst_daily.csv",
+            "date,site,sst_c\n2024-01-01,heron,27.4\n2024-01-01,lizard,28.9\n2024-01-02,heron,27.6\n",
+        ),
+        (
+            "forcing/sites.csv",
+            "site,lat,lon\nheron,-23.44,151.91\nlizard,-14.67,145.46\n",
+        ),
     ]
 }
 

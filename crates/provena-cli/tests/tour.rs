@@ -36,10 +36,10 @@ fn tour_completes_every_step() {
     assert!(text.contains("tour complete: 16 steps"), "{text}");
 }
 
-fn write(dir: &Path, relative: &str, body: serde_json::Value) {
+fn write(dir: &Path, relative: &str, body: &serde_json::Value) {
     let path = dir.join(relative);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_vec_pretty(&body).unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_vec_pretty(body).unwrap()).unwrap();
 }
 
 /// Writes a payload folder whose workflow requires an annotation and whose input template
@@ -47,55 +47,86 @@ fn write(dir: &Path, relative: &str, body: serde_json::Value) {
 fn payload_folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(root, "organisation/organisation_1.json", serde_json::json!({
-        "display_name": "Harbour Ecology Lab", "name": "Harbour Ecology Lab"
-    }));
-    write(root, "person/person_1.json", serde_json::json!({
-        "display_name": "Sam Ortiz", "email": "sam.ortiz@example.org",
-        "first_name": "Sam", "last_name": "Ortiz", "ethics_approved": true
-    }));
-    write(root, "model/model_1.json", serde_json::json!({
-        "display_name": "Seagrass growth model", "name": "Seagrass growth model",
-        "description": "Growth from light and temperature",
-        "documentation_url": "https://example.org/seagrass", "source_url": "https://example.org/seagrass/src"
-    }));
-    for (file, key) in [("dataset_template_1.json", "light_series"), ("dataset_template_2.json", "growth_series")] {
-        write(root, &format!("dataset_template/{file}"), serde_json::json!({
-            "display_name": format!("{key} template"),
-            "defined_resources": [],
-            "deferred_resources": [{"key": key, "description": "Series", "usage_type": "GENERAL_DATA"}]
-        }));
+    write(
+        root,
+        "organisation/organisation_1.json",
+        &serde_json::json!({
+            "display_name": "Harbour Ecology Lab", "name": "Harbour Ecology Lab"
+        }),
+    );
+    write(
+        root,
+        "person/person_1.json",
+        &serde_json::json!({
+            "display_name": "Sam Ortiz", "email": "sam.ortiz@example.org",
+            "first_name": "Sam", "last_name": "Ortiz", "ethics_approved": true
+        }),
+    );
+    write(
+        root,
+        "model/model_1.json",
+        &serde_json::json!({
+            "display_name": "Seagrass growth model", "name": "Seagrass growth model",
+            "description": "Growth from light and temperature",
+            "documentation_url": "https://example.org/seagrass", "source_url": "https://example.org/seagrass/src"
+        }),
+    );
+    for (file, key) in [
+        ("dataset_template_1.json", "light_series"),
+        ("dataset_template_2.json", "growth_series"),
+    ] {
+        write(
+            root,
+            &format!("dataset_template/{file}"),
+            &serde_json::json!({
+                "display_name": format!("{key} template"),
+                "defined_resources": [],
+                "deferred_resources": [{"key": key, "description": "Series", "usage_type": "GENERAL_DATA"}]
+            }),
+        );
     }
-    write(root, "model_run_workflow_template/model_run_workflow_template_1.json", serde_json::json!({
-        "display_name": "Seagrass workflow", "software_id": "0",
-        "input_templates": [{"template_id": "0"}], "output_templates": [{"template_id": "0"}],
-        "annotations": {"required": ["site"], "optional": []}
-    }));
+    write(
+        root,
+        "model_run_workflow_template/model_run_workflow_template_1.json",
+        &serde_json::json!({
+            "display_name": "Seagrass workflow", "software_id": "0",
+            "input_templates": [{"template_id": "0"}], "output_templates": [{"template_id": "0"}],
+            "annotations": {"required": ["site"], "optional": []}
+        }),
+    );
     for file in ["collection_format_1.json", "collection_format_basic_1.json"] {
-        write(root, &format!("dataset/{file}"), serde_json::json!({
-            "associations": {"organisation_id": "0"},
-            "approvals": {
-                "ethics_registration": {"relevant": false, "obtained": false},
-                "ethics_access": {"relevant": false, "obtained": false},
-                "indigenous_knowledge": {"relevant": false, "obtained": false},
-                "export_controls": {"relevant": false, "obtained": false}
-            },
-            "dataset_info": {
-                "name": format!("Seagrass survey {file}"), "description": "Quadrat counts",
-                "access_info": {"reposited": true}, "publisher_id": "0",
-                "created_date": {"relevant": true, "value": "2023-05-01"},
-                "published_date": {"relevant": true, "value": "2023-05-02"},
-                "license": "https://example.org/licenses/by/4.0/", "keywords": ["seagrass"]
-            }
-        }));
+        write(
+            root,
+            &format!("dataset/{file}"),
+            &serde_json::json!({
+                "associations": {"organisation_id": "0"},
+                "approvals": {
+                    "ethics_registration": {"relevant": false, "obtained": false},
+                    "ethics_access": {"relevant": false, "obtained": false},
+                    "indigenous_knowledge": {"relevant": false, "obtained": false},
+                    "export_controls": {"relevant": false, "obtained": false}
+                },
+                "dataset_info": {
+                    "name": format!("Seagrass survey {file}"), "description": "Quadrat counts",
+                    "access_info": {"reposited": true}, "publisher_id": "0",
+                    "created_date": {"relevant": true, "value": "2023-05-01"},
+                    "published_date": {"relevant": true, "value": "2023-05-02"},
+                    "license": "https://example.org/licenses/by/4.0/", "keywords": ["seagrass"]
+                }
+            }),
+        );
     }
-    write(root, "model_run/model_run_record_1.json", serde_json::json!({
-        "workflow_template_id": "0", "model_version": "1.0",
-        "inputs": [{"dataset_template_id": "0", "dataset_id": "0", "dataset_type": "DATA_STORE", "resources": {}}],
-        "outputs": [{"dataset_template_id": "0", "dataset_id": "0", "dataset_type": "DATA_STORE", "resources": {}}],
-        "annotations": {}, "display_name": "Seagrass run", "description": "Test run",
-        "associations": {"modeller_id": "0"}, "start_time": 1700000000, "end_time": 1700003600
-    }));
+    write(
+        root,
+        "model_run/model_run_record_1.json",
+        &serde_json::json!({
+            "workflow_template_id": "0", "model_version": "1.0",
+            "inputs": [{"dataset_template_id": "0", "dataset_id": "0", "dataset_type": "DATA_STORE", "resources": {}}],
+            "outputs": [{"dataset_template_id": "0", "dataset_id": "0", "dataset_type": "DATA_STORE", "resources": {}}],
+            "annotations": {}, "display_name": "Seagrass run", "description": "Test run",
+            "associations": {"modeller_id": "0"}, "start_time": 1700000000, "end_time": 1700003600
+        }),
+    );
     dir
 }
 
@@ -109,7 +140,10 @@ fn tour_runs_on_payload_folder() {
         "tour failed: {text}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(text.contains("register an organisation: ok, 10378.1/"), "{text}");
+    assert!(
+        text.contains("register an organisation: ok, 10378.1/"),
+        "{text}"
+    );
     assert!(text.contains("Harbour Ecology Lab"), "{text}");
     assert!(text.contains("tour complete: 16 steps"), "{text}");
 }
@@ -122,7 +156,10 @@ fn tour_names_missing_payload_file() {
     assert_eq!(output.status.code(), Some(2));
     let errors = String::from_utf8_lossy(&output.stderr);
     assert!(errors.contains("model_1.json"), "{errors}");
-    assert!(errors.contains("one sub-folder per item subtype"), "{errors}");
+    assert!(
+        errors.contains("one sub-folder per item subtype"),
+        "{errors}"
+    );
     assert!(stdout(&output).contains("register a model: FAILED"));
 }
 

@@ -138,12 +138,23 @@ impl Endpoints {
                 "give the bare domain without scheme or path, such as `provena.example.org`",
             ));
         }
+        let domain_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
+        if let Some(bad) = domain.chars().find(|c| !domain_char(*c)) {
+            return Err(Error::config(
+                "domain",
+                domain,
+                format!(
+                    "`{bad}` is not allowed in a domain; use only letters, digits, dots and hyphens, such as `provena.example.org`"
+                ),
+            ));
+        }
         let realm = realm.trim();
-        if realm.is_empty() || realm.contains('/') || realm.contains(char::is_whitespace) {
+        let realm_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+        if realm.is_empty() || !realm.chars().all(realm_char) {
             return Err(Error::config(
                 "realm",
                 realm,
-                "set the Keycloak realm name, such as `provena`",
+                "set the Keycloak realm name (letters, digits, `.`, `-`, `_`), such as `provena`",
             ));
         }
         let service_url = |service: Service| -> Result<Url, Error> {
@@ -195,6 +206,59 @@ impl Endpoints {
         Ok(Self {
             urls: Service::API_SERVICES.map(|service| join(service.name())),
             issuer: join("issuer"),
+        })
+    }
+
+    /// Builds endpoints from one URL per API service and the issuer, with no domain.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the variables of the services that have no URL, or the
+    /// first URL that is invalid.
+    fn from_overrides(overrides: &[(Service, String)]) -> Result<Self, Error> {
+        let find = |service: Service| {
+            overrides
+                .iter()
+                .rev()
+                .find(|(candidate, _)| *candidate == service)
+                .map(|(_, url)| url.as_str())
+        };
+        let required = Service::API_SERVICES
+            .into_iter()
+            .chain(std::iter::once(Service::Issuer));
+        let missing: Vec<&str> = required
+            .clone()
+            .filter(|service| find(*service).is_none())
+            .filter_map(Service::env_var)
+            .collect();
+        if missing.len() == Service::API_SERVICES.len() + 1 {
+            return Err(Error::config(
+                "domain",
+                "",
+                "set the deployment with `domain(..)` or PROVENA_DOMAIN, or give a base URL",
+            ));
+        }
+        if !missing.is_empty() {
+            return Err(Error::config(
+                "service URLs",
+                missing.join(", "),
+                "without a domain every service URL and the issuer must be given; set these too, or set PROVENA_DOMAIN",
+            ));
+        }
+        let parse = |service: Service| -> Result<Url, Error> {
+            let field = service.env_var().unwrap_or("url");
+            parse_base_url(field, find(service).unwrap_or_default())
+        };
+        let mut urls = Vec::with_capacity(Service::API_SERVICES.len());
+        for service in Service::API_SERVICES {
+            urls.push(parse(service)?);
+        }
+        let urls: [Url; 7] = urls
+            .try_into()
+            .map_err(|_| Error::config("service URLs", "", "expected one URL per API service"))?;
+        Ok(Self {
+            urls,
+            issuer: parse(Service::Issuer)?,
         })
     }
 
@@ -275,18 +339,48 @@ impl Endpoints {
     /// Checks that every URL is https, or http to a loopback host. Plain http elsewhere
     /// would send bearer tokens in the clear.
     fn check_transport_security(&self) -> Result<(), Error> {
-        let all = self.urls.iter().chain(std::iter::once(&self.issuer));
-        for url in all {
-            if url.scheme() == "http" && !is_loopback(url) {
-                return Err(Error::config(
-                    "url",
-                    url.as_str(),
-                    "use https, or call `allow_insecure_http(true)` for a test deployment",
-                ));
+        let services = Service::API_SERVICES
+            .into_iter()
+            .chain(std::iter::once(Service::Issuer));
+        for service in services {
+            if let Some(url) = self.url(service) {
+                let field = service.env_var().unwrap_or("url");
+                check_plain_http(field, url)?;
             }
         }
         Ok(())
     }
+}
+
+/// Rejects plain http to a host other than loopback, naming `field`.
+fn check_plain_http(field: &str, url: &Url) -> Result<(), Error> {
+    if url.scheme() == "http" && !is_loopback(url) {
+        return Err(Error::config(
+            field,
+            url.as_str(),
+            "use https; plain http is allowed only to 127.0.0.1 or localhost unless you opt in with `allow_insecure_http(true)` or PROVENA_ALLOW_INSECURE_HTTP=1",
+        ));
+    }
+    Ok(())
+}
+
+/// Parses an endpoint URL outside the seven services, such as the S3 endpoint for dataset
+/// files, with the same rules as the service URLs: absolute http(s), no user name or
+/// password, no query, and https unless the host is loopback or `allow_insecure_http` is set.
+///
+/// # Errors
+///
+/// [`Error::Config`] naming `field` and the value.
+pub fn parse_endpoint_url(
+    field: &str,
+    text: &str,
+    allow_insecure_http: bool,
+) -> Result<Url, Error> {
+    let url = parse_base_url(field, text)?;
+    if !allow_insecure_http {
+        check_plain_http(field, &url)?;
+    }
+    Ok(url)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -315,6 +409,16 @@ fn parse_base_url(field: &str, text: &str) -> Result<Url, Error> {
     }
     if url.host().is_none() {
         return Err(Error::config(field, text, "the URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(Error::config(
+            field,
+            shown.as_str(),
+            "remove the user name and password from the URL; sign-in goes through the token provider",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(
@@ -410,6 +514,7 @@ pub struct Config {
     pub(crate) max_response_bytes: usize,
     pub(crate) user_agent: String,
     pub(crate) roots: RootCertificates,
+    pub(crate) allow_insecure_http: bool,
 }
 
 impl Config {
@@ -445,6 +550,11 @@ impl Config {
     /// Returns the retry policy.
     pub fn retry(&self) -> RetryPolicy {
         self.retry
+    }
+
+    /// Reports whether plain http to hosts other than loopback is allowed.
+    pub fn allows_insecure_http(&self) -> bool {
+        self.allow_insecure_http
     }
 
     /// Returns the largest response body accepted, in bytes.
@@ -637,13 +747,7 @@ impl ConfigBuilder {
                 })?;
                 Endpoints::from_domain(domain, realm)?
             }
-            (None, None, None) => {
-                return Err(Error::config(
-                    "domain",
-                    "",
-                    "set the deployment with `domain(..)` or PROVENA_DOMAIN, or give a base URL",
-                ));
-            }
+            (None, None, None) => Endpoints::from_overrides(&self.overrides)?,
         };
         for (service, url) in &self.overrides {
             endpoints.set(*service, url)?;
@@ -677,6 +781,7 @@ impl ConfigBuilder {
             max_response_bytes: self.max_response_bytes,
             user_agent,
             roots: self.roots,
+            allow_insecure_http: self.allow_insecure_http,
         })
     }
 }
@@ -806,6 +911,79 @@ mod tests {
             "http://127.0.0.1:9100/"
         );
         assert_eq!(built.issuer().as_str(), "http://127.0.0.1:9000/issuer");
+    }
+
+    #[test]
+    fn all_urls_without_domain_build() {
+        let mut builder = Config::builder();
+        for (index, service) in Service::API_SERVICES.into_iter().enumerate() {
+            builder = builder.endpoint(service, format!("http://127.0.0.1:{}", 9000 + index));
+        }
+        let config = builder
+            .endpoint(Service::Issuer, "http://127.0.0.1:9100/auth/realms/provena")
+            .build()
+            .unwrap();
+        let endpoints = config.endpoints();
+        assert_eq!(
+            endpoints.url(Service::Prov).unwrap().as_str(),
+            "http://127.0.0.1:9002/"
+        );
+        assert_eq!(
+            endpoints.issuer().as_str(),
+            "http://127.0.0.1:9100/auth/realms/provena"
+        );
+    }
+
+    #[test]
+    fn partial_urls_without_domain_name_the_missing() {
+        let error = Config::builder()
+            .endpoint(Service::Registry, "http://127.0.0.1:9000")
+            .build()
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("PROVENA_DATASTORE_URL"), "{message}");
+        assert!(message.contains("PROVENA_ISSUER_URL"), "{message}");
+        assert!(!message.contains("PROVENA_REGISTRY_URL"), "{message}");
+    }
+
+    #[test]
+    fn domain_with_user_info_is_rejected() {
+        for domain in [
+            "user:pw@provena.example.org",
+            "provena.example.org?x",
+            "a#b.org",
+        ] {
+            let error = Endpoints::from_domain(domain, "provena").unwrap_err();
+            assert!(error.to_string().contains(domain), "{error}");
+        }
+    }
+
+    #[test]
+    fn url_with_password_is_rejected_without_echoing_it() {
+        let error = Config::builder()
+            .domain("example.org")
+            .realm("r")
+            .endpoint(
+                Service::Registry,
+                "https://user:secretpw@registry.example.org",
+            )
+            .build()
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("PROVENA_REGISTRY_URL"), "{message}");
+        assert!(!message.contains("secretpw"), "{message}");
+    }
+
+    #[test]
+    fn endpoint_url_follows_transport_rules() {
+        assert!(parse_endpoint_url("s3", "http://127.0.0.1:9000", false).is_ok());
+        let error = parse_endpoint_url("s3", "http://10.0.0.5:9000", false).unwrap_err();
+        assert!(
+            error.to_string().contains("PROVENA_ALLOW_INSECURE_HTTP"),
+            "{error}"
+        );
+        assert!(parse_endpoint_url("s3", "http://10.0.0.5:9000", true).is_ok());
+        assert!(parse_endpoint_url("s3", "ftp://files.example.org", true).is_err());
     }
 
     #[test]

@@ -101,6 +101,7 @@ mod token;
 pub use client::{HttpClient, RequestBuilder, Response};
 pub use config::{
     Config, ConfigBuilder, Endpoints, RetryPolicy, RootCertificates, Service, Timeouts,
+    parse_endpoint_url,
 };
 pub use error::{ApiError, BoxError, Error, FieldError, TimeoutKind, display_chain};
 pub use request::{Multipart, Operation, Query};

@@ -123,9 +123,7 @@ impl Provena {
     ///
     /// [`Error::Config`] naming the variable that is missing or invalid.
     pub fn from_env() -> Result<Self, Error> {
-        Self::builder()
-            .env(|name| std::env::var(name).ok())
-            .build()
+        Self::builder().env(|name| std::env::var(name).ok()).build()
     }
 
     /// Returns the shared HTTP client, for operations the service clients do not wrap.
@@ -425,13 +423,11 @@ impl ProvenaBuilder {
         }
         let config = self.config.build()?;
         let s3_endpoint = match &self.s3_endpoint {
-            Some(text) => Some(url::Url::parse(text.trim()).map_err(|err| {
-                Error::config(
-                    "s3_endpoint",
-                    text.clone(),
-                    format!("give an absolute URL such as `https://s3.ap-southeast-2.amazonaws.com` ({err})"),
-                )
-            })?),
+            Some(text) => Some(provena_http::parse_endpoint_url(
+                "PROVENA_S3_ENDPOINT",
+                text,
+                config.allows_insecure_http(),
+            )?),
             None => None,
         };
         let anonymous = HttpClient::anonymous(config)?;
@@ -445,7 +441,16 @@ impl ProvenaBuilder {
                     "choose one: device_flow(), offline_token(..), client_credentials(..) or static_token(..)",
                 ));
             }
-            SignInMethod::Static(token) => Arc::new(provena_http::StaticToken::new(token)),
+            SignInMethod::Static(token) => {
+                if token.expose().trim().is_empty() {
+                    return Err(Error::config(
+                        "static token",
+                        "",
+                        "the token is empty; pass the access token itself, or choose another sign-in method",
+                    ));
+                }
+                Arc::new(provena_http::StaticToken::new(token))
+            }
             SignInMethod::Provider(provider) => provider,
             #[cfg(feature = "sign-in")]
             method => {

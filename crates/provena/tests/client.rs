@@ -35,7 +35,11 @@ async fn device_flow_signs_in_through_the_double() {
         .endpoints(double.endpoints())
         .client_id(double.oidc_client_id())
         .device_flow()
-        .sign_in(|sign_in| sign_in.no_store().prompt(|_: &provena::oidc::DeviceCodePrompt| {}))
+        .sign_in(|sign_in| {
+            sign_in
+                .no_store()
+                .prompt(|_: &provena::oidc::DeviceCodePrompt| {})
+        })
         .build()
         .unwrap();
     let claims = provena.session().unwrap().sign_in().await.unwrap().unwrap();
@@ -83,6 +87,34 @@ fn client_secret_without_client_id_is_rejected() {
     };
     let error = Provena::builder().env(env).build().unwrap_err();
     assert!(error.to_string().contains("PROVENA_CLIENT_ID"), "{error}");
+}
+
+#[test]
+fn plain_http_s3_endpoint_needs_loopback() {
+    let build = |endpoint: &str| {
+        Provena::builder()
+            .domain("provena.example.org")
+            .realm("provena")
+            .static_token("token")
+            .s3_endpoint(endpoint)
+            .build()
+    };
+    assert!(build("http://127.0.0.1:9000").is_ok());
+    assert!(build("https://s3.ap-southeast-2.amazonaws.com").is_ok());
+    let error = build("http://10.0.0.5:9000").unwrap_err();
+    assert!(error.to_string().contains("PROVENA_S3_ENDPOINT"), "{error}");
+    assert!(build("ftp://files.example.org").is_err());
+}
+
+#[test]
+fn empty_static_token_is_rejected() {
+    let error = Provena::builder()
+        .domain("provena.example.org")
+        .realm("provena")
+        .static_token(" ")
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("token is empty"), "{error}");
 }
 
 #[test]

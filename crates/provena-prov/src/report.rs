@@ -43,6 +43,10 @@ pub(crate) async fn generate(
         )
         .into());
     }
+    if id.trim().is_empty() {
+        return Err(Error::config("id", id, "give the id of the item to report on").into());
+    }
+    check_target(path)?;
     let request = GenerateReportRequest {
         id: id.to_owned(),
         item_subtype,
@@ -92,16 +96,7 @@ async fn download(
         }
     };
     let partial = partial_path(path);
-    // NOTE: the request builder replaces a URL's query string with its own parameters, so
-    // the presigned URL's parameters are passed one by one. They are re-encoded as
-    // form data, which keeps S3 signatures valid for the characters S3 puts in them.
-    let mut bare = url.clone();
-    bare.set_query(None);
-    let mut request = http.request_url(Method::GET, bare);
-    for (key, value) in url.query_pairs() {
-        request = request.query(&key, value);
-    }
-    let body = request.send_stream().await?;
+    let body = http.request_url(Method::GET, url).send_stream().await?;
     let mut body = std::pin::pin!(body);
     let mut file = tokio::fs::File::create(&partial)
         .await
@@ -124,10 +119,37 @@ async fn download(
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(error);
     }
-    tokio::fs::rename(&partial, path)
-        .await
-        .map_err(io_error("rename", &partial))?;
+    if let Err(source) = tokio::fs::rename(&partial, path).await {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(io_error("rename", &partial)(source));
+    }
     Ok(size)
+}
+
+/// Checks before the job starts that `path` names a file whose folder exists, so that the
+/// temporary `.part` file lands beside it and a wrong path fails fast.
+fn check_target(path: &Path) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let names_folder =
+        path.is_dir() || path.file_name().is_none() || shown.ends_with(std::path::MAIN_SEPARATOR);
+    if names_folder {
+        return Err(Error::config(
+            "path",
+            shown,
+            "give the report's file path, such as `reports/lineage.docx`, not a folder",
+        ));
+    }
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => Err(Error::config(
+            "path",
+            shown,
+            format!(
+                "the folder `{}` does not exist; create it first",
+                parent.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn partial_path(path: &Path) -> PathBuf {

@@ -546,6 +546,43 @@ async fn report_is_generated_and_downloaded() {
 }
 
 #[tokio::test]
+async fn report_path_must_name_a_file() {
+    let double = double().await;
+    let prov = ProvClient::new(double.client(users::WRITER));
+    let dir = tempfile::tempdir().unwrap();
+    let into_folder = prov
+        .generate_report(fixture::INPUT_DATASET, ItemSubType::Dataset, 1, dir.path())
+        .await
+        .unwrap_err();
+    let message = into_folder.to_string();
+    assert!(
+        matches!(into_folder, WaitError::Request(Error::Config { .. })),
+        "{message}"
+    );
+    assert!(message.contains("not a folder"), "{message}");
+    let missing_parent = dir.path().join("absent").join("report.docx");
+    let error = prov
+        .generate_report(
+            fixture::INPUT_DATASET,
+            ItemSubType::Dataset,
+            1,
+            &missing_parent,
+        )
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("does not exist"), "{error}");
+    let siblings: Vec<_> = std::fs::read_dir(dir.path().parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(
+        siblings.is_empty(),
+        "a .part file was left beside the folder"
+    );
+}
+
+#[tokio::test]
 async fn admin_operations_need_the_admin_role() {
     let double = double().await;
     let writer = ProvClient::new(double.client(users::WRITER));

@@ -26,6 +26,7 @@ const STEPS: usize = 16;
 /// Runs the tour and prints each step.
 pub async fn run(payloads_dir: Option<&Path>, out: Output) -> Result<(), Failure> {
     let payloads = Payloads::new(payloads_dir);
+    payloads.check()?;
     let mut tour = Tour::new(out);
     let workspace = tempfile::tempdir()
         .map_err(|err| Failure::local(format!("failed to create a temporary folder: {err}")))?;
@@ -483,10 +484,65 @@ struct Payloads {
     dir: Option<PathBuf>,
 }
 
+/// The payload files the tour reads from a `--payloads` folder, by subtype folder.
+const PAYLOAD_FILES: [(&str, &str); 8] = [
+    ("organisation", "organisation_1.json"),
+    ("person", "person_1.json"),
+    ("model", "model_1.json"),
+    ("dataset_template", "dataset_template_1.json"),
+    ("dataset_template", "dataset_template_2.json"),
+    (
+        "model_run_workflow_template",
+        "model_run_workflow_template_1.json",
+    ),
+    ("dataset", "collection_format_1.json"),
+    ("dataset", "collection_format_basic_1.json"),
+];
+
+/// The model run record, checked apart because it is the last payload the tour reads.
+const MODEL_RUN_FILE: (&str, &str) = ("model_run", "model_run_record_1.json");
+
 impl Payloads {
     fn new(dir: Option<&Path>) -> Self {
         Self {
             dir: dir.map(Path::to_path_buf),
+        }
+    }
+
+    /// Checks, before anything starts, that the payload folder has every file the tour
+    /// reads and that each is JSON.
+    fn check(&self) -> Result<(), Failure> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let layout_hint = "--payloads takes a folder with one sub-folder per item subtype, such as organisation/organisation_1.json";
+        if !dir.is_dir() {
+            return Err(Failure::usage(format!(
+                "payload folder {} is not a folder",
+                dir.display()
+            ))
+            .hint(layout_hint));
+        }
+        let mut problems = Vec::new();
+        for (subtype, file) in PAYLOAD_FILES.iter().chain(std::iter::once(&MODEL_RUN_FILE)) {
+            let path = dir.join(subtype).join(file);
+            match std::fs::read_to_string(&path) {
+                Err(err) => problems.push(format!("{}: {err}", path.display())),
+                Ok(text) => {
+                    if let Err(err) = serde_json::from_str::<Value>(&text) {
+                        problems.push(format!("{}: not JSON ({err})", path.display()));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::usage(format!(
+                "the payload folder is incomplete: {}",
+                problems.join("; ")
+            ))
+            .hint(layout_hint))
         }
     }
 

@@ -160,7 +160,20 @@ fn tour_names_missing_payload_file() {
         errors.contains("one sub-folder per item subtype"),
         "{errors}"
     );
-    assert!(stdout(&output).contains("register a model: FAILED"));
+    assert!(
+        !stdout(&output).contains("[ 1/16]"),
+        "the tour started before checking its payloads"
+    );
+}
+
+#[test]
+fn tour_rejects_payload_path_that_is_a_file() {
+    let payloads = payload_folder();
+    let file = payloads.path().join("model/model_1.json");
+    let output = provena(&["tour", "--payloads", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(errors.contains("is not a folder"), "{errors}");
 }
 
 #[test]

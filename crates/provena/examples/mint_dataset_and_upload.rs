@@ -13,15 +13,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (Some(metadata_path), Some(folder)) = (arguments.next(), arguments.next()) else {
         return Err("usage: mint_dataset_and_upload METADATA.json FOLDER".into());
     };
-    let metadata: CollectionFormat = serde_json::from_str(&std::fs::read_to_string(&metadata_path)?)?;
+    let metadata: CollectionFormat =
+        serde_json::from_str(&std::fs::read_to_string(&metadata_path)?)?;
 
     let provena = Provena::from_env()?;
     let datastore = provena.datastore();
     let minted = datastore.mint(&metadata).await?;
-    let id = minted.handle.ok_or("the data store returned no dataset id")?;
+    let id = minted
+        .handle
+        .ok_or("the data store returned no dataset id")?;
     println!("minted {id}");
 
     let summary = datastore.dataset(id.as_str()).upload_from(&folder).await?;
-    println!("uploaded {} files ({} bytes)", summary.files.len(), summary.bytes);
+    println!(
+        "uploaded {} files ({} bytes)",
+        summary.files.len(),
+        summary.bytes
+    );
     Ok(())
 }

@@ -9,7 +9,9 @@ use provena::models::ModelRunRecord;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: register_model_run_and_lineage RECORD.json")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: register_model_run_and_lineage RECORD.json")?;
     let record: ModelRunRecord = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
 
     let provena = Provena::from_env()?;
@@ -25,7 +27,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .to_owned();
     println!("registered model run {model_run_id}");
 
-    let upstream = provena.prov().explore_upstream(&model_run_id, Some(2)).await?;
+    let upstream = provena
+        .prov()
+        .explore_upstream(&model_run_id, Some(2))
+        .await?;
     println!("{}", upstream.to_dot());
     Ok(())
 }

@@ -12,7 +12,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: search_and_load WORDS...".into());
     }
     let provena = Provena::from_env()?;
-    let loaded = provena.search().search(query).record_limit(10).send_and_load().await?;
+    let loaded = provena
+        .search()
+        .search(query)
+        .record_limit(10)
+        .send_and_load()
+        .await?;
     for item in &loaded.items {
         println!("{}", item.id);
     }

@@ -1,11 +1,11 @@
 //! The Rust SDK for [Provena](https://github.com/provena/provena), CSIRO's open provenance
 //! system.
 //!
-//! One [`Provena`] client reaches every service of a deployment: the registry of people,
-//! organisations, models, datasets, templates and activities; the data store that mints
-//! datasets and hands out S3 credentials for their files; the provenance graph with lineage
-//! queries; search; asynchronous jobs; the handle service; and the auth API for groups,
-//! access requests and user links. It signs in through the deployment's Keycloak realm and
+//! One [`Provena`] client reaches every service of a deployment. The registry keeps people,
+//! organisations, models, datasets, templates and activities. The data store mints datasets
+//! and hands out S3 credentials for their files. The provenance graph answers lineage
+//! queries. Search, asynchronous jobs, the handle service and the auth API (groups, access
+//! requests and user links) complete the set. It signs in through the deployment's Keycloak realm and
 //! keeps the access token fresh on its own.
 //!
 //! ```no_run
@@ -114,8 +114,9 @@ impl Provena {
     /// The deployment comes from `PROVENA_DOMAIN` and `PROVENA_REALM` (or the per-service URL
     /// overrides such as `PROVENA_REGISTRY_URL`; see [`Config::from_env`]). The sign-in
     /// method is the first of these that is set: `PROVENA_TOKEN` (a static bearer token),
-    /// `PROVENA_OFFLINE_TOKEN`, `PROVENA_OFFLINE_TOKEN_FILE`, `PROVENA_CLIENT_SECRET` (client
-    /// credentials for the client `PROVENA_CLIENT_ID`); with none of them, the device flow.
+    /// `PROVENA_OFFLINE_TOKEN`, `PROVENA_OFFLINE_TOKEN_FILE`, or `PROVENA_CLIENT_SECRET`
+    /// (client credentials for the client `PROVENA_CLIENT_ID`). With none of them set, the
+    /// device flow signs in.
     /// `PROVENA_CLIENT_ID` also sets the client of the other methods, and `PROVENA_S3_ENDPOINT`
     /// the S3 endpoint for dataset files.
     ///
@@ -199,7 +200,7 @@ impl Provena {
     }
 }
 
-/// How the client gets its bearer tokens.
+/// The source of the client's bearer tokens.
 #[derive(Debug, Clone)]
 enum SignInMethod {
     /// Not chosen yet; `build` fails with advice.

@@ -658,7 +658,7 @@ fn wait_failure(error: provena::jobs::WaitError) -> Failure {
     }
 }
 
-/// The sample files uploaded into the datasets, by relative path.
+/// Returns the sample files uploaded into the datasets, by relative path.
 fn sample_files() -> [(&'static str, &'static str); 3] {
     [
         (

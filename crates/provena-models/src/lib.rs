@@ -71,8 +71,8 @@
 //!   `"https://bucket.s3.amazonaws.com/path/file.csv?<redacted>"`. User info before the
 //!   host, if any, is replaced as well.
 //! - Otherwise, a name containing `token`, `secret`, `password`, `passphrase`,
-//!   `signature`, `private_key`, `api_key` or `access_key` is a secret and prints as
-//!   `<redacted>`. This covers `access_token`, `aws_access_key_id`,
+//!   `signature`, `private_key`, `api_key`, `access_key` or `user_info` is a secret and
+//!   prints as `<redacted>`. This covers `access_token`, `aws_access_key_id`,
 //!   `aws_secret_access_key` and `aws_session_token`.
 //! - An optional hidden field still shows whether it is set: `None` or `Some(<redacted>)`.
 //!
@@ -81,8 +81,34 @@
 //! `credentials` field of [`CredentialResponse`], relies on that type's own `Debug`.
 //! The documentation of each affected type lists the fields it hides.
 //!
-//! NOTE: the rule reads field names only. Open JSON objects ([`JsonObject`]) print in
-//! full, so a secret placed inside one, such as a job payload, is not hidden.
+//! ## Open JSON values
+//!
+//! A field that holds open JSON ([`JsonObject`] or one of its aliases, alone or in an
+//! `Option`, `Vec`, map or pair) can carry secrets the documents do not describe: a job's
+//! `payload` holds the caller's encrypted `user_info`, and a report job's `result` holds a
+//! presigned download URL. Such a field prints as JSON-shaped text, `{"key": value}` and
+//! `[a, b]` with strings quoted, and `{:#?}` indents it. While printing, the name rule
+//! above is applied to every object key at any depth, so `{"user_info": <redacted>}`, and
+//! every URL written as `scheme://host...` that has a query, fragment or user info prints
+//! without them, whether it is a whole string, a word inside a longer string, or an object
+//! key. URLs without those parts, and all other strings, print unchanged.
+//!
+//! ```
+//! let job: provena_models::JobStatusTable = serde_json::from_value(serde_json::json!({
+//!     "session_id": "job-1", "created_timestamp": 0, "username": "writer",
+//!     "job_type": "REGISTRY", "job_sub_type": "GENERATE_REPORT", "status": "SUCCEEDED",
+//!     "payload": {"id": "10378.1/1", "user_info": "gAAAAB..."},
+//!     "result": {"url": "https://bucket.s3.amazonaws.com/report.docx?X-Amz-Signature=abc"}
+//! }))?;
+//! let printed = format!("{job:?}");
+//! assert!(printed.contains(r#"payload: {"id": "10378.1/1", "user_info": <redacted>}"#));
+//! assert!(printed.contains(r#""url": "https://bucket.s3.amazonaws.com/report.docx?<redacted>""#));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+//!
+//! NOTE: only open JSON values are searched for URLs. A typed string field whose name
+//! does not match the rule, such as a job's `info` message, prints in full even if it
+//! contains a URL with a query.
 //!
 //! # Schemas defined by several services
 //!
@@ -116,6 +142,7 @@ mod generated;
 mod item_or_seed;
 pub mod kinds;
 mod redact;
+mod sensitive_names;
 mod serde_date;
 
 pub use generated::*;

@@ -197,6 +197,12 @@ fn collect_unions(schemas: &BTreeMap<String, Schema>) -> anyhow::Result<Vec<(Str
     }
     let mut named = Vec::new();
     for members in found {
+        // A union's `Debug` is derived, so it would print an open JSON member unredacted.
+        if members.iter().any(holds_open_json) {
+            bail!(
+                "a union of {members:?} holds an open JSON value; its derived Debug would print secrets inside it, so give the union a redacting Debug before generating it"
+            );
+        }
         let name = union_name(&members)?;
         if schemas.contains_key(&name) {
             bail!("union name {name} clashes with a component schema");
@@ -564,6 +570,7 @@ fn emit_struct(
             name: field_name(&field.wire),
             optional: field.optional,
             sensitivity: sensitive::classify(&field.wire, field.ty == Ty::String),
+            open_json: holds_open_json(&field.ty),
         })
         .collect();
     let debug_doc = sensitive::debug_doc(&debug_fields);
@@ -628,6 +635,17 @@ fn emit_struct(
         sensitive::write_debug_impl(out, &schema.name, &debug_fields, &mut helpers);
     }
     Ok(helpers)
+}
+
+/// Reports whether `ty` is an open JSON value or contains one through `Vec`, map or tuple.
+/// Named schema types print through their own `Debug`, so they do not count.
+fn holds_open_json(ty: &Ty) -> bool {
+    match ty {
+        Ty::Any | Ty::Object => true,
+        Ty::Vec(inner) | Ty::Map(inner) => holds_open_json(inner),
+        Ty::Tuple(parts) | Ty::Union(parts) => parts.iter().any(holds_open_json),
+        _ => false,
+    }
 }
 
 fn contains_date(ty: &Ty) -> bool {
@@ -949,5 +967,68 @@ mod tests {
             !datastore.contains("impl fmt::Debug for Plain"),
             "{datastore}"
         );
+    }
+
+    #[test]
+    fn open_json_fields_get_redacting_debug() {
+        let dir = spec_dir(&[(
+            "jobs.json",
+            serde_json::json!({
+                "Job": {
+                    "title": "Job",
+                    "type": "object",
+                    "required": ["payload", "session_id"],
+                    "properties": {
+                        "payload": {"type": "object"},
+                        "result": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+                        "notes": {"type": "array", "items": {}},
+                        "by_step": {"type": "object", "additionalProperties": {"type": "object"}},
+                        "failures": {"type": "array", "items": {"type": "array", "items": [{"type": "string"}, {"type": "object"}]}},
+                        "session_id": {"type": "string"}
+                    }
+                }
+            }),
+        )]);
+        let schemas = super::super::model::load(dir.path()).unwrap();
+        let files = files(&schemas).unwrap();
+        let jobs = &files.iter().find(|(name, _)| name == "jobs.rs").unwrap().1;
+
+        assert!(
+            jobs.contains("#[derive(Clone, PartialEq, Serialize, Deserialize)]\npub struct Job {"),
+            "{jobs}"
+        );
+        for field in ["payload", "result", "notes", "by_step", "failures"] {
+            assert!(
+                jobs.contains(&format!(
+                    ".field(\"{field}\", &RedactedJson(&self.{field}))"
+                )),
+                "{field}: {jobs}"
+            );
+        }
+        assert!(
+            jobs.contains(".field(\"session_id\", &self.session_id)"),
+            "{jobs}"
+        );
+        assert!(jobs.contains("use crate::redact::RedactedJson;"), "{jobs}");
+        assert!(!jobs.contains("use crate::redact::Redacted;"), "{jobs}");
+    }
+
+    #[test]
+    fn union_holding_open_json_is_refused() {
+        let dir = spec_dir(&[(
+            "jobs.json",
+            serde_json::json!({
+                "Job": {
+                    "title": "Job",
+                    "type": "object",
+                    "properties": {
+                        "result": {"anyOf": [{"type": "string"}, {"type": "object"}]}
+                    }
+                }
+            }),
+        )]);
+        let schemas = super::super::model::load(dir.path()).unwrap();
+        let error = files(&schemas).unwrap_err().to_string();
+        assert!(error.contains("holds an open JSON value"), "{error}");
     }
 }

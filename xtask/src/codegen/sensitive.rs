@@ -1,61 +1,20 @@
-//! The rule that decides which fields the generated `Debug` impls hide.
+//! Generation of the `Debug` impls that hide sensitive fields.
 //!
-//! The rule looks only at the field's wire name, lower-cased, so a new schema that adds a
-//! field such as `refresh_token` is covered without a change here. The crate
-//! documentation of provena-models describes the same rule for users; keep the two in
-//! step.
+//! The name rule itself lives in provena-models (`src/sensitive_names.rs`) and is compiled
+//! into this crate from there, so the generator and the runtime JSON printer in
+//! provena-models apply the same rule.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-/// Name fragments of fields whose whole value is a secret. A field whose wire name
-/// contains one of them prints as `<redacted>`.
-pub(crate) const SECRET_FRAGMENTS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passphrase",
-    "signature",
-    "private_key",
-    "api_key",
-    "access_key",
-];
+#[path = "../../../crates/provena-models/src/sensitive_names.rs"]
+mod names;
 
-/// Name fragments of fields that hold a signed URL, such as an S3 presigned URL or an
-/// AWS console sign-in URL. Their query string carries the signature or a sign-in token,
-/// so they print with the query replaced by `?<redacted>`.
-pub(crate) const SIGNED_URL_FRAGMENTS: &[&str] = &["presigned", "signed_url", "session_url"];
-
-/// Redaction applied to a sensitive field in `Debug` output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sensitivity {
-    /// Printed as `<redacted>`.
-    Secret,
-    /// Printed without its query, user info or fragment.
-    SignedUrl,
-}
-
-/// Returns how the field with wire name `wire` must be hidden, or `None` when it prints
-/// normally. The signed-URL rule is checked first, so a field that matches both keeps its
-/// scheme, host and path visible. `is_text` is true when the field is a string or an
-/// optional string. A signed-URL field of any other type is hidden whole, because the
-/// URL-aware printer only reads strings.
-pub(crate) fn classify(wire: &str, is_text: bool) -> Option<Sensitivity> {
-    let name = wire.to_ascii_lowercase();
-    let matches = |fragments: &[&str]| fragments.iter().any(|fragment| name.contains(fragment));
-    if matches(SIGNED_URL_FRAGMENTS) {
-        return Some(if is_text {
-            Sensitivity::SignedUrl
-        } else {
-            Sensitivity::Secret
-        });
-    }
-    matches(SECRET_FRAGMENTS).then_some(Sensitivity::Secret)
-}
+pub(crate) use names::{Sensitivity, classify};
 
 /// Helper types the generated impls use, defined by hand in provena-models' `redact`
 /// module.
-pub(crate) const HELPERS: &[&str] = &["Redacted", "UrlWithoutQuery"];
+pub(crate) const HELPERS: &[&str] = &["Redacted", "RedactedJson", "UrlWithoutQuery"];
 
 /// A struct field with what [`write_debug_impl`] needs to print it.
 pub(crate) struct DebugField {
@@ -64,12 +23,17 @@ pub(crate) struct DebugField {
     /// Whether the field is an `Option`.
     pub(crate) optional: bool,
     pub(crate) sensitivity: Option<Sensitivity>,
+    /// Whether the field's type is an open JSON value (`serde_json::Value` or an alias
+    /// of it), alone or inside an `Option`, `Vec`, map or tuple. Such a field prints
+    /// through `RedactedJson`, which hides secrets found inside the value.
+    pub(crate) open_json: bool,
 }
 
 /// Writes an `impl fmt::Debug` for the struct `type_name` that prints every field in
 /// order, with sensitive ones hidden, and adds the helper types it uses to `helpers`.
 ///
 /// A hidden optional field still shows whether it is set: `None`, or `Some(<redacted>)`.
+/// A field with a sensitive name is hidden by its name even when its type is open JSON.
 pub(crate) fn write_debug_impl(
     out: &mut String,
     type_name: &str,
@@ -85,6 +49,10 @@ pub(crate) fn write_debug_impl(
     for field in fields {
         let name = &field.name;
         let value = match (field.sensitivity, field.optional) {
+            (None, _) if field.open_json => {
+                helpers.insert("RedactedJson");
+                format!("&RedactedJson(&self.{name})")
+            }
             (None, _) => format!("&self.{name}"),
             (Some(Sensitivity::Secret), false) => "&Redacted".to_owned(),
             (Some(Sensitivity::Secret), true) => format!("&self.{name}.as_ref().map(|_| Redacted)"),
@@ -125,6 +93,21 @@ pub(crate) fn debug_doc(fields: &[DebugField]) -> Option<String> {
     if let Some(urls) = names(Sensitivity::SignedUrl) {
         sentences.push(format!(
             "`Debug` prints {urls} with the query replaced by `<redacted>`, because the query holds the signature or sign-in token."
+        ));
+    }
+    let open_json: Vec<String> = fields
+        .iter()
+        .filter(|field| field.open_json && field.sensitivity.is_none())
+        .map(|field| format!("`{}`", field.name))
+        .collect();
+    if !open_json.is_empty() {
+        let names = match open_json.as_slice() {
+            [single] => single.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+            [] => String::new(),
+        };
+        sentences.push(format!(
+            "`Debug` prints the JSON in {names} with secrets hidden: keys with sensitive names print as `<redacted>`, and URLs print without their query or user info."
         ));
     }
     (!sentences.is_empty()).then(|| sentences.join(" "))
@@ -173,7 +156,62 @@ mod tests {
             name: name.to_owned(),
             optional,
             sensitivity,
+            open_json: false,
         }
+    }
+
+    #[test]
+    fn open_json_fields_print_through_walker() {
+        let fields = [
+            DebugField {
+                open_json: true,
+                ..field("payload", false, None)
+            },
+            DebugField {
+                open_json: true,
+                ..field("result", true, None)
+            },
+            DebugField {
+                open_json: true,
+                ..field("user_info", true, Some(Sensitivity::Secret))
+            },
+            field("status", false, None),
+        ];
+        let mut out = String::new();
+        let mut helpers = BTreeSet::new();
+        write_debug_impl(&mut out, "Job", &fields, &mut helpers);
+
+        syn::parse_file(&out).unwrap();
+        assert!(
+            out.contains(".field(\"payload\", &RedactedJson(&self.payload))"),
+            "{out}"
+        );
+        assert!(
+            out.contains(".field(\"result\", &RedactedJson(&self.result))"),
+            "{out}"
+        );
+        assert!(
+            out.contains(".field(\"user_info\", &self.user_info.as_ref().map(|_| Redacted))"),
+            "{out}"
+        );
+        assert!(out.contains(".field(\"status\", &self.status)"), "{out}");
+        assert_eq!(
+            helpers.into_iter().collect::<Vec<_>>(),
+            ["Redacted", "RedactedJson"]
+        );
+        assert_eq!(
+            debug_doc(&fields).unwrap(),
+            "`Debug` prints `user_info` as `<redacted>`. `Debug` prints the JSON in `payload` and `result` with secrets hidden: keys with sensitive names print as `<redacted>`, and URLs print without their query or user info."
+        );
+    }
+
+    #[test]
+    fn user_info_is_secret() {
+        assert_eq!(classify("user_info", false), Some(Sensitivity::Secret));
+        assert_eq!(
+            classify("encrypted_user_info", true),
+            Some(Sensitivity::Secret)
+        );
     }
 
     #[test]

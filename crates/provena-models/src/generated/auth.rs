@@ -5,6 +5,7 @@
 use super::ImportMode;
 use super::Status;
 use crate::JsonObject;
+use crate::redact::RedactedJson;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -283,7 +284,10 @@ pub struct GroupUser {
 }
 
 /// Schema `GroupsExportResponse` of the auth API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `items` with secrets hidden: keys with sensitive names print as
+/// `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupsExportResponse {
     /// Items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,8 +296,20 @@ pub struct GroupsExportResponse {
     pub status: Status,
 }
 
+impl fmt::Debug for GroupsExportResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupsExportResponse")
+            .field("items", &RedactedJson(&self.items))
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
 /// Schema `GroupsImportRequest` of the auth API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `items` with secrets hidden: keys with sensitive names print as
+/// `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupsImportRequest {
     /// Allow entry deletion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -310,8 +326,23 @@ pub struct GroupsImportRequest {
     pub trial_mode: Option<bool>,
 }
 
+impl fmt::Debug for GroupsImportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupsImportRequest")
+            .field("allow_entry_deletion", &self.allow_entry_deletion)
+            .field("import_mode", &self.import_mode)
+            .field("items", &RedactedJson(&self.items))
+            .field("parse_items", &self.parse_items)
+            .field("trial_mode", &self.trial_mode)
+            .finish()
+    }
+}
+
 /// Schema `GroupsImportResponse` of the auth API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `failure_list` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupsImportResponse {
     /// Failure list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +354,17 @@ pub struct GroupsImportResponse {
     pub status: Status,
     /// Trial mode.
     pub trial_mode: bool,
+}
+
+impl fmt::Debug for GroupsImportResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupsImportResponse")
+            .field("failure_list", &RedactedJson(&self.failure_list))
+            .field("statistics", &self.statistics)
+            .field("status", &self.status)
+            .field("trial_mode", &self.trial_mode)
+            .finish()
+    }
 }
 
 /// Schema `GroupsImportStatistics` of the auth API.

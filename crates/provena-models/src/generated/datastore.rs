@@ -9,6 +9,7 @@ use super::Status;
 use crate::JsonSchema;
 use crate::PaginationKey;
 use crate::redact::Redacted;
+use crate::redact::RedactedJson;
 use crate::redact::UrlWithoutQuery;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -118,7 +119,10 @@ pub struct MintResponse {
 }
 
 /// Schema `NoFilterSubtypeListRequest` of the datastore API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NoFilterSubtypeListRequest {
     /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +133,16 @@ pub struct NoFilterSubtypeListRequest {
     /// The `sort_by` value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<SortOptions>,
+}
+
+impl fmt::Debug for NoFilterSubtypeListRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NoFilterSubtypeListRequest")
+            .field("page_size", &self.page_size)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("sort_by", &self.sort_by)
+            .finish()
+    }
 }
 
 /// Schema `PresignedURLRequest` of the datastore API.
@@ -206,10 +220,21 @@ pub struct ReleaseApprovalRequestResponse {
 }
 
 /// Schema `Schema` of the datastore API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `json_schema` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Json schema.
     pub json_schema: JsonSchema,
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schema")
+            .field("json_schema", &RedactedJson(&self.json_schema))
+            .finish()
+    }
 }
 
 /// Schema `UpdateMetadataResponse` of the datastore API.

@@ -4,6 +4,7 @@
 
 use crate::JsonObject;
 use crate::PaginationKey;
+use crate::redact::RedactedJson;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -15,7 +16,10 @@ pub struct AdminGetJobResponse {
 }
 
 /// Schema `AdminLaunchJobRequest` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `job_payload` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminLaunchJobRequest {
     /// Add to batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,6 +38,19 @@ pub struct AdminLaunchJobRequest {
     pub username: Option<String>,
 }
 
+impl fmt::Debug for AdminLaunchJobRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminLaunchJobRequest")
+            .field("add_to_batch", &self.add_to_batch)
+            .field("job_payload", &RedactedJson(&self.job_payload))
+            .field("job_sub_type", &self.job_sub_type)
+            .field("job_type", &self.job_type)
+            .field("request_batch_id", &self.request_batch_id)
+            .field("username", &self.username)
+            .finish()
+    }
+}
+
 /// Schema `AdminLaunchJobResponse` of the jobs API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminLaunchJobResponse {
@@ -45,7 +62,10 @@ pub struct AdminLaunchJobResponse {
 }
 
 /// Schema `AdminListByBatchRequest` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminListByBatchRequest {
     /// Batch id.
     pub batch_id: String,
@@ -60,8 +80,22 @@ pub struct AdminListByBatchRequest {
     pub username_filter: Option<String>,
 }
 
+impl fmt::Debug for AdminListByBatchRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminListByBatchRequest")
+            .field("batch_id", &self.batch_id)
+            .field("limit", &self.limit)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("username_filter", &self.username_filter)
+            .finish()
+    }
+}
+
 /// Schema `AdminListByBatchResponse` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminListByBatchResponse {
     /// Jobs.
     pub jobs: Vec<JobStatusTable>,
@@ -70,8 +104,20 @@ pub struct AdminListByBatchResponse {
     pub pagination_key: Option<PaginationKey>,
 }
 
+impl fmt::Debug for AdminListByBatchResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminListByBatchResponse")
+            .field("jobs", &self.jobs)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
+}
+
 /// Schema `AdminListJobsRequest` of the jobs API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdminListJobsRequest {
     /// Limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,14 +130,36 @@ pub struct AdminListJobsRequest {
     pub username_filter: Option<String>,
 }
 
+impl fmt::Debug for AdminListJobsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminListJobsRequest")
+            .field("limit", &self.limit)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("username_filter", &self.username_filter)
+            .finish()
+    }
+}
+
 /// Schema `AdminListJobsResponse` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminListJobsResponse {
     /// Jobs.
     pub jobs: Vec<JobStatusTable>,
     /// Pagination key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pagination_key: Option<PaginationKey>,
+}
+
+impl fmt::Debug for AdminListJobsResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminListJobsResponse")
+            .field("jobs", &self.jobs)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
 }
 
 /// Schema `AdminRetryJobResponse` of the jobs API.
@@ -179,7 +247,10 @@ impl fmt::Display for JobStatus {
 }
 
 /// Schema `JobStatusTable` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `payload` and `result` with secrets hidden: keys with sensitive
+/// names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobStatusTable {
     /// Batch id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,6 +278,24 @@ pub struct JobStatusTable {
     pub status: JobStatus,
     /// Username.
     pub username: String,
+}
+
+impl fmt::Debug for JobStatusTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobStatusTable")
+            .field("batch_id", &self.batch_id)
+            .field("created_timestamp", &self.created_timestamp)
+            .field("gsi_status", &self.gsi_status)
+            .field("info", &self.info)
+            .field("job_sub_type", &self.job_sub_type)
+            .field("job_type", &self.job_type)
+            .field("payload", &RedactedJson(&self.payload))
+            .field("result", &RedactedJson(&self.result))
+            .field("session_id", &self.session_id)
+            .field("status", &self.status)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 /// Schema `JobSubType` of the jobs API.
@@ -382,7 +471,10 @@ impl fmt::Display for JobType {
 }
 
 /// Schema `ListByBatchRequest` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListByBatchRequest {
     /// Batch id.
     pub batch_id: String,
@@ -394,8 +486,21 @@ pub struct ListByBatchRequest {
     pub pagination_key: Option<PaginationKey>,
 }
 
+impl fmt::Debug for ListByBatchRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListByBatchRequest")
+            .field("batch_id", &self.batch_id)
+            .field("limit", &self.limit)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
+}
+
 /// Schema `ListByBatchResponse` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListByBatchResponse {
     /// Jobs.
     pub jobs: Vec<JobStatusTable>,
@@ -404,8 +509,20 @@ pub struct ListByBatchResponse {
     pub pagination_key: Option<PaginationKey>,
 }
 
+impl fmt::Debug for ListByBatchResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListByBatchResponse")
+            .field("jobs", &self.jobs)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
+}
+
 /// Schema `ListJobsRequest` of the jobs API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListJobsRequest {
     /// Limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -415,14 +532,35 @@ pub struct ListJobsRequest {
     pub pagination_key: Option<PaginationKey>,
 }
 
+impl fmt::Debug for ListJobsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListJobsRequest")
+            .field("limit", &self.limit)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
+}
+
 /// Schema `ListJobsResponse` of the jobs API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListJobsResponse {
     /// Jobs.
     pub jobs: Vec<JobStatusTable>,
     /// Pagination key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pagination_key: Option<PaginationKey>,
+}
+
+impl fmt::Debug for ListJobsResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListJobsResponse")
+            .field("jobs", &self.jobs)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .finish()
+    }
 }
 
 /// Schema `RetryJobResponse` of the jobs API.

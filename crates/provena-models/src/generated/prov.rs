@@ -9,7 +9,9 @@ use super::ModelRunRecord;
 use super::Status;
 use crate::JsonObject;
 use crate::LineageGraph;
+use crate::redact::RedactedJson;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Schema `AddStudyLinkResponse` of the prov API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +68,10 @@ pub struct GenerateReportResponse {
 }
 
 /// Schema `LineageResponse` of the prov API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `graph` with secrets hidden: keys with sensitive names print as
+/// `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineageResponse {
     /// Graph.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +81,16 @@ pub struct LineageResponse {
     pub record_count: Option<i64>,
     /// The `status` value.
     pub status: Status,
+}
+
+impl fmt::Debug for LineageResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineageResponse")
+            .field("graph", &RedactedJson(&self.graph))
+            .field("record_count", &self.record_count)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 /// Schema `PostDeleteGraphRequest` of the prov API.
@@ -89,10 +104,21 @@ pub struct PostDeleteGraphRequest {
 }
 
 /// Schema `PostDeleteGraphResponse` of the prov API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `diff` with secrets hidden: keys with sensitive names print as
+/// `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostDeleteGraphResponse {
     /// Diff.
     pub diff: Vec<JsonObject>,
+}
+
+impl fmt::Debug for PostDeleteGraphResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostDeleteGraphResponse")
+            .field("diff", &RedactedJson(&self.diff))
+            .finish()
+    }
 }
 
 /// Schema `PostUpdateModelRunInput` of the prov API.

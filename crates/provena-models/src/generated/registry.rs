@@ -14,6 +14,7 @@ use crate::ItemOrSeed;
 use crate::JsonObject;
 use crate::JsonSchema;
 use crate::PaginationKey;
+use crate::redact::RedactedJson;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,7 +67,11 @@ pub struct AuthRolesResponse {
 }
 
 /// Schema `BundledItem` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `auth_payload`, `item_payload` and `lock_payload` with secrets
+/// hidden: keys with sensitive names print as `<redacted>`, and URLs print without their query
+/// or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct BundledItem {
     /// Auth payload.
     pub auth_payload: JsonObject,
@@ -76,6 +81,17 @@ pub struct BundledItem {
     pub item_payload: JsonObject,
     /// Lock payload.
     pub lock_payload: JsonObject,
+}
+
+impl fmt::Debug for BundledItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BundledItem")
+            .field("auth_payload", &RedactedJson(&self.auth_payload))
+            .field("id", &self.id)
+            .field("item_payload", &RedactedJson(&self.item_payload))
+            .field("lock_payload", &RedactedJson(&self.lock_payload))
+            .finish()
+    }
 }
 
 /// Dataset metadata.
@@ -259,7 +275,10 @@ pub struct CreateFetchResponse {
 }
 
 /// Schema `CreateListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +309,23 @@ pub struct CreateListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for CreateListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Dataset creation date.
@@ -409,7 +445,10 @@ pub struct DatasetFetchResponse {
 }
 
 /// Schema `DatasetListResponse` of the registry and datastore APIs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -440,6 +479,23 @@ pub struct DatasetListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for DatasetListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatasetListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `DatasetSeedResponse` of the registry API.
@@ -504,7 +560,10 @@ pub struct DatasetTemplateFetchResponse {
 }
 
 /// Schema `DatasetTemplateListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetTemplateListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -535,6 +594,23 @@ pub struct DatasetTemplateListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for DatasetTemplateListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatasetTemplateListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `DatasetTemplateSeedResponse` of the registry API.
@@ -693,7 +769,10 @@ pub struct FilterOptions {
 }
 
 /// Schema `GeneralListRequest` of the registry API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneralListRequest {
     /// Filter by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,6 +786,17 @@ pub struct GeneralListRequest {
     /// Sort by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<SortOptions>,
+}
+
+impl fmt::Debug for GeneralListRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneralListRequest")
+            .field("filter_by", &self.filter_by)
+            .field("page_size", &self.page_size)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("sort_by", &self.sort_by)
+            .finish()
+    }
 }
 
 /// HistoryEntry\[CreateDomainInfo\].
@@ -1411,7 +1501,10 @@ pub struct ItemVersion {
 }
 
 /// Schema `JsonSchemaResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `json_schema` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonSchemaResponse {
     /// Json schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1420,8 +1513,20 @@ pub struct JsonSchemaResponse {
     pub status: Status,
 }
 
+impl fmt::Debug for JsonSchemaResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonSchemaResponse")
+            .field("json_schema", &RedactedJson(&self.json_schema))
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
 /// Schema `ListUserReviewingDatasetsRequest` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListUserReviewingDatasetsRequest {
     /// The `filter_by` value.
     pub filter_by: FilterOptions,
@@ -1434,6 +1539,17 @@ pub struct ListUserReviewingDatasetsRequest {
     /// Sort by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<SortOptions>,
+}
+
+impl fmt::Debug for ListUserReviewingDatasetsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserReviewingDatasetsRequest")
+            .field("filter_by", &self.filter_by)
+            .field("page_size", &self.page_size)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("sort_by", &self.sort_by)
+            .finish()
+    }
 }
 
 /// Schema `LockActionType` of the registry API.
@@ -1587,7 +1703,10 @@ pub struct ModelFetchResponse {
 }
 
 /// Schema `ModelListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1618,6 +1737,23 @@ pub struct ModelListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for ModelListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `ModelRunCreateResponse` of the registry API.
@@ -1669,7 +1805,10 @@ pub struct ModelRunFetchResponse {
 }
 
 /// Schema `ModelRunListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRunListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1700,6 +1839,23 @@ pub struct ModelRunListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for ModelRunListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelRunListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `ModelRunRecord` of the registry and prov APIs.
@@ -1796,7 +1952,10 @@ pub struct ModelRunWorkflowTemplateFetchResponse {
 }
 
 /// Schema `ModelRunWorkflowTemplateListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRunWorkflowTemplateListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1827,6 +1986,23 @@ pub struct ModelRunWorkflowTemplateListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for ModelRunWorkflowTemplateListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelRunWorkflowTemplateListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `ModelRunWorkflowTemplateSeedResponse` of the registry API.
@@ -1897,7 +2073,10 @@ pub struct OrganisationFetchResponse {
 }
 
 /// Schema `OrganisationListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrganisationListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1930,6 +2109,23 @@ pub struct OrganisationListResponse {
     pub unparsable_items: Option<Vec<JsonObject>>,
 }
 
+impl fmt::Debug for OrganisationListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OrganisationListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
+}
+
 /// Schema `OrganisationSeedResponse` of the registry API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrganisationSeedResponse {
@@ -1941,7 +2137,10 @@ pub struct OrganisationSeedResponse {
 }
 
 /// Schema `PaginatedDatasetListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaginatedDatasetListResponse {
     /// Dataset items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1956,8 +2155,22 @@ pub struct PaginatedDatasetListResponse {
     pub total_dataset_count: Option<i64>,
 }
 
+impl fmt::Debug for PaginatedDatasetListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaginatedDatasetListResponse")
+            .field("dataset_items", &self.dataset_items)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("status", &self.status)
+            .field("total_dataset_count", &self.total_dataset_count)
+            .finish()
+    }
+}
+
 /// Schema `PaginatedListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `items` and `pagination_key` with secrets hidden: keys with
+/// sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaginatedListResponse {
     /// Items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1970,6 +2183,17 @@ pub struct PaginatedListResponse {
     /// Total item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_item_count: Option<i64>,
+}
+
+impl fmt::Debug for PaginatedListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaginatedListResponse")
+            .field("items", &RedactedJson(&self.items))
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .finish()
+    }
 }
 
 /// Schema `PersonCreateResponse` of the registry API.
@@ -2027,7 +2251,10 @@ pub struct PersonFetchResponse {
 }
 
 /// Schema `PersonListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2058,6 +2285,23 @@ pub struct PersonListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for PersonListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `PersonSeedResponse` of the registry API.
@@ -2270,7 +2514,10 @@ pub struct RegistryImportRequest {
 }
 
 /// Schema `RegistryImportResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `failure_list` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegistryImportResponse {
     /// Failure list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2282,6 +2529,17 @@ pub struct RegistryImportResponse {
     pub status: Status,
     /// Trial mode.
     pub trial_mode: bool,
+}
+
+impl fmt::Debug for RegistryImportResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryImportResponse")
+            .field("failure_list", &RedactedJson(&self.failure_list))
+            .field("statistics", &self.statistics)
+            .field("status", &self.status)
+            .field("trial_mode", &self.trial_mode)
+            .finish()
+    }
 }
 
 /// Schema `RegistryImportStatistics` of the registry API.
@@ -2700,7 +2958,10 @@ pub struct StudyFetchResponse {
 }
 
 /// Schema `StudyListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2733,6 +2994,23 @@ pub struct StudyListResponse {
     pub unparsable_items: Option<Vec<JsonObject>>,
 }
 
+impl fmt::Debug for StudyListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StudyListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
+}
+
 /// Schema `StudySeedResponse` of the registry API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudySeedResponse {
@@ -2752,7 +3030,10 @@ pub struct SubtypeFilterOptions {
 }
 
 /// Schema `SubtypeListRequest` of the registry API.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` with secrets hidden: keys with sensitive names
+/// print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubtypeListRequest {
     /// Filter by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2766,6 +3047,17 @@ pub struct SubtypeListRequest {
     /// Sort by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_by: Option<SortOptions>,
+}
+
+impl fmt::Debug for SubtypeListRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubtypeListRequest")
+            .field("filter_by", &self.filter_by)
+            .field("page_size", &self.page_size)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("sort_by", &self.sort_by)
+            .finish()
+    }
 }
 
 /// Schema `TableNames` of the registry API.
@@ -2819,7 +3111,10 @@ pub struct TemporalDurationInfo {
 }
 
 /// Schema `UiSchemaResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `ui_schema` with secrets hidden: keys with sensitive names print
+/// as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UiSchemaResponse {
     /// The `status` value.
     pub status: Status,
@@ -2828,14 +3123,35 @@ pub struct UiSchemaResponse {
     pub ui_schema: Option<JsonObject>,
 }
 
+impl fmt::Debug for UiSchemaResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UiSchemaResponse")
+            .field("status", &self.status)
+            .field("ui_schema", &RedactedJson(&self.ui_schema))
+            .finish()
+    }
+}
+
 /// Schema `UntypedFetchResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `item` with secrets hidden: keys with sensitive names print as
+/// `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UntypedFetchResponse {
     /// Item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<JsonObject>,
     /// The `status` value.
     pub status: Status,
+}
+
+impl fmt::Debug for UntypedFetchResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UntypedFetchResponse")
+            .field("item", &RedactedJson(&self.item))
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 /// Schema `UpdateResponse` of the registry API.
@@ -2906,7 +3222,10 @@ pub struct VersionFetchResponse {
 }
 
 /// Schema `VersionListResponse` of the registry API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` prints the JSON in `pagination_key` and `unparsable_items` with secrets hidden: keys
+/// with sensitive names print as `<redacted>`, and URLs print without their query or user info.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionListResponse {
     /// Complete item count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2937,6 +3256,23 @@ pub struct VersionListResponse {
     /// Unparsable items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unparsable_items: Option<Vec<JsonObject>>,
+}
+
+impl fmt::Debug for VersionListResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VersionListResponse")
+            .field("complete_item_count", &self.complete_item_count)
+            .field("items", &self.items)
+            .field("not_authorised_count", &self.not_authorised_count)
+            .field("pagination_key", &RedactedJson(&self.pagination_key))
+            .field("seed_item_count", &self.seed_item_count)
+            .field("seed_items", &self.seed_items)
+            .field("status", &self.status)
+            .field("total_item_count", &self.total_item_count)
+            .field("unparsable_item_count", &self.unparsable_item_count)
+            .field("unparsable_items", &RedactedJson(&self.unparsable_items))
+            .finish()
+    }
 }
 
 /// Schema `VersionRequest` of the registry and datastore APIs.

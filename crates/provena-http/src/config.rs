@@ -227,7 +227,6 @@ impl Endpoints {
             .into_iter()
             .chain(std::iter::once(Service::Issuer));
         let missing: Vec<&str> = required
-            .clone()
             .filter(|service| find(*service).is_none())
             .filter_map(Service::env_var)
             .collect();
@@ -411,7 +410,7 @@ fn parse_base_url(field: &str, text: &str) -> Result<Url, Error> {
         return Err(Error::config(field, text, "the URL has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        let mut shown = url.clone();
+        let mut shown = url;
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         return Err(Error::config(

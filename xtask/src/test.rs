@@ -23,7 +23,7 @@ pub(crate) fn run(cargo_args: &[String]) -> anyhow::Result<()> {
     let s3 = start_moto(&root)?;
 
     let mut command = process::cargo();
-    command.current_dir(&root).arg("test");
+    command.current_dir(&root).args(["test", "--no-fail-fast"]);
     let chooses_packages = cargo_args
         .iter()
         .any(|arg| arg == "-p" || arg.starts_with("--package") || arg.starts_with("-p"));

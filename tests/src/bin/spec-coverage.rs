@@ -150,9 +150,9 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                "x.json: `fetch_x` is listed twice in ALL".to_owned(),
                 "x.json: `list_x` is GET /x/list in the document but GET /x/lists in the crate"
                     .to_owned(),
+                "x.json: `fetch_x` is listed twice in ALL".to_owned(),
                 "x.json: `delete_x` (DELETE /x/delete) has no client method".to_owned(),
             ]
         );

@@ -57,6 +57,37 @@ pub fn with_offline_token_file(global: &Global, path: &Path) -> Result<Provena, 
         .map_err(Failure::from)
 }
 
+/// Checks that the folder named by `PROVENA_TOKEN_STORE_DIR`, when it is set, can be
+/// created and written, so that `provena login` fails before the device flow prompts the user
+/// for approval of a sign-in it could not store.
+pub fn check_token_store() -> Result<(), Failure> {
+    // NOTE: without the variable the SDK picks the default folder, which is not checked
+    // here, so a failure to write it still shows only after the device flow.
+    let Some(dir) = token_store() else {
+        return Ok(());
+    };
+    let unusable = |error: std::io::Error| {
+        Failure::local(format!(
+            "cannot store the sign-in in {} (set by {TOKEN_STORE_DIR}): {error}",
+            dir.display()
+        ))
+        .hint(format!(
+            "set {TOKEN_STORE_DIR} to a folder you can write, or unset it to use the default folder"
+        ))
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(&dir).map_err(unusable)?;
+    // The probe file is removed when dropped.
+    tempfile::NamedTempFile::new_in(&dir).map_err(unusable)?;
+    Ok(())
+}
+
 /// Returns the folder named by `PROVENA_TOKEN_STORE_DIR`, when it is set.
 fn token_store() -> Option<PathBuf> {
     std::env::var_os(TOKEN_STORE_DIR)

@@ -113,6 +113,26 @@ impl fmt::Display for Failure {
 /// 401 details that mean the service rejected the token itself, so signing in again helps.
 const TOKEN_DETAILS: [&str; 2] = ["Not authenticated", "Could not validate credentials"];
 
+/// The advice when a service reports that no item has the id.
+const UNKNOWN_ID_HINT: &str = "check the id; `provena search WORDS` finds items by name";
+
+/// Phrases in a service's detail meaning that no item has the id given. The prov service
+/// returns HTTP 500 with "was not a valid registry item" for an unknown lineage start.
+const UNKNOWN_ID_PHRASES: [&str; 4] = [
+    "not a valid registry item",
+    "was not found",
+    "not found in the registry",
+    "does not exist",
+];
+
+/// Returns true when a service's detail reports that no item has the id.
+fn names_unknown_id(detail: &str) -> bool {
+    let detail = detail.to_lowercase();
+    UNKNOWN_ID_PHRASES
+        .iter()
+        .any(|phrase| detail.contains(phrase))
+}
+
 /// Returns the advice for signing in again. A fixed token in `PROVENA_TOKEN` cannot be
 /// renewed, so the advice names it when it is set.
 fn sign_in_again() -> &'static str {
@@ -135,7 +155,7 @@ impl Failure {
         let message = chain(error);
         match error {
             provena::Error::Config { .. } => Failure::usage(message)
-                .hint("fix the setting named above; `provena --help` lists the flags and PROVENA_* variables"),
+                .hint("fix the argument or setting named above; `provena --help` lists the flags and PROVENA_* variables"),
             provena::Error::SignIn { .. } => sign_in_failure(error, message),
             provena::Error::Unauthorized(api) if TOKEN_DETAILS.contains(&api.detail.as_str()) => {
                 Failure::new(SIGN_IN, message).hint(sign_in_again())
@@ -146,6 +166,12 @@ impl Failure {
             ),
             provena::Error::NotFound(_) => Failure::new(SERVER, message)
                 .hint("check the id and the subtype, or find the item by name with `provena search WORDS`"),
+            // Some services return HTTP 400 or even 500 for an unknown id, so the detail decides.
+            provena::Error::BadRequest(api) | provena::Error::Unsuccessful(api) | provena::Error::Server(api)
+                if names_unknown_id(&api.detail) =>
+            {
+                Failure::new(SERVER, message).hint(UNKNOWN_ID_HINT)
+            }
             provena::Error::BadRequest(_) | provena::Error::Validation { .. } | provena::Error::Unsuccessful(_) => {
                 Failure::new(SERVER, message)
                     .hint("the message above names what the service rejected, so fix that input and run the command again")
@@ -250,5 +276,23 @@ pub fn find_sdk_error<'a>(
 impl From<std::io::Error> for Failure {
     fn from(error: std::io::Error) -> Self {
         Failure::local(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_id_details_are_recognised() {
+        assert!(names_unknown_id(
+            "The provided id 10378.1/9 was not a valid registry item. Error from registry lookup: \
+             Item with id 10378.1/9 was not found in the registry.."
+        ));
+        assert!(names_unknown_id("Dataset with id 10378.1/9 does not exist"));
+        assert!(!names_unknown_id(
+            "Depth provided is in excess of depth maximum: 10."
+        ));
+        assert!(!names_unknown_id("Internal Server Error"));
     }
 }

@@ -1404,3 +1404,81 @@ fn jobs_wait_unknown_session_exits_4() {
     .fails(code::SERVER)
     .stderr_has("00000000-0000-4000-8000-000000000000");
 }
+
+#[test]
+fn lineage_of_unknown_id_hints_at_search() {
+    let fx = Fixture::start();
+    // The prov service answers an unknown starting id with HTTP 500.
+    let run = fx
+        .run(
+            Auth::Token(users::READER),
+            &["prov", "upstream", "10378.1/9999999"],
+        )
+        .fails(code::SERVER);
+    run.stderr_has("not a valid registry item")
+        .stderr_has("check the id; `provena search WORDS` finds items by name");
+    assert!(
+        !run.stderr.contains("busy"),
+        "an unknown id is not a busy service:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn blank_ids_exit_2_without_a_request() {
+    let fx = Fixture::start();
+    let before = registry_calls(&fx);
+    fx.run(
+        Auth::Token(users::READER),
+        &["registry", "fetch", "model", "  "],
+    )
+    .fails(code::USAGE)
+    .stderr_has("id")
+    .stderr_has("handle id");
+    fx.run(Auth::Token(users::READER), &["prov", "upstream", ""])
+        .fails(code::USAGE)
+        .stderr_has("starting_id");
+    assert_eq!(registry_calls(&fx), before, "nothing reached the registry");
+}
+
+/// The double registry's request counts, without its own counting route.
+fn registry_calls(fx: &Fixture) -> Value {
+    let provena = provena::Provena::builder()
+        .endpoints(fx.double.endpoints())
+        .static_token(fx.double.access_token(users::ADMIN))
+        .build()
+        .unwrap();
+    let mut calls: serde_json::Map<String, Value> = fx
+        .runtime
+        .block_on(
+            provena
+                .http()
+                .request(
+                    Service::Registry,
+                    provena::http::http::Method::GET,
+                    "/_double/calls",
+                )
+                .send_json(),
+        )
+        .unwrap();
+    calls.retain(|route, _| !route.contains("/_double/"));
+    Value::Object(calls)
+}
+
+#[test]
+fn login_with_unusable_token_store_fails_before_the_device_flow() {
+    let fx = Fixture::start();
+    let file = fx.path("a-file");
+    std::fs::write(&file, b"not a folder").unwrap();
+    let store = file.join("token-store");
+    let mut command = fx.command(Auth::Stored, &["login"]);
+    command.env("PROVENA_TOKEN_STORE_DIR", &store);
+    let run = fx.execute(command, &["login"]).fails(code::LOCAL);
+    run.stderr_has("PROVENA_TOKEN_STORE_DIR")
+        .stderr_has(store.to_str().unwrap());
+    assert!(
+        !run.stderr.contains("/device"),
+        "the device flow started before the store was checked:\n{}",
+        run.stderr
+    );
+}

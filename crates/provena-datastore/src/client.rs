@@ -128,7 +128,8 @@ impl DatastoreClient {
         self.s3_endpoint.as_ref()
     }
 
-    /// Returns a handle on one dataset, for file transfers and versioning.
+    /// Returns a handle on one dataset, for file transfers and versioning. A blank id is
+    /// reported as [`Error::Config`] by the handle's first call, before any request.
     pub fn dataset(&self, id: impl Into<String>) -> DatasetHandle {
         DatasetHandle {
             client: self.clone(),
@@ -243,6 +244,7 @@ impl DatastoreClient {
         reason: &str,
         metadata: &CollectionFormat,
     ) -> Result<UpdateMetadataResponse, Error> {
+        check_id(id)?;
         check_reason(reason)?;
         operations::update_metadata(&self.http, id, reason, metadata).await
     }
@@ -258,6 +260,7 @@ impl DatastoreClient {
         history_id: i64,
         reason: &str,
     ) -> Result<ItemRevertResponse, Error> {
+        check_id(id)?;
         check_reason(reason)?;
         let request = ItemRevertRequest {
             id: id.to_owned(),
@@ -274,6 +277,7 @@ impl DatastoreClient {
     ///
     /// Any [`Error`] of the request.
     pub async fn version(&self, id: &str, reason: &str) -> Result<VersionResponse, Error> {
+        check_id(id)?;
         check_reason(reason)?;
         let request = VersionRequest {
             id: id.to_owned(),
@@ -306,6 +310,7 @@ impl DatastoreClient {
     ///
     /// As [`fetch`](Self::fetch).
     pub async fn fetch_response(&self, id: &str) -> Result<RegistryFetchResponse, Error> {
+        check_id(id)?;
         operations::fetch_dataset(&self.http, id).await
     }
 
@@ -330,6 +335,7 @@ impl DatastoreClient {
         file_path: &str,
         expires_in: Option<Duration>,
     ) -> Result<PresignedUrl, Error> {
+        check_id(id)?;
         let expires_in = match expires_in {
             None => None,
             Some(duration) => {
@@ -380,6 +386,7 @@ impl DatastoreClient {
         access: Access,
         console_session: bool,
     ) -> Result<CredentialResponse, Error> {
+        check_id(id)?;
         let request = CredentialsRequest {
             dataset_id: id.to_owned(),
             console_session_required: console_session,
@@ -405,6 +412,7 @@ impl DatastoreClient {
         approver_id: &str,
         notes: &str,
     ) -> Result<ReleaseApprovalRequestResponse, Error> {
+        check_id(id)?;
         let request = ReleaseApprovalRequest {
             dataset_id: id.to_owned(),
             approver_id: approver_id.to_owned(),
@@ -424,6 +432,7 @@ impl DatastoreClient {
         approve: bool,
         notes: &str,
     ) -> Result<ActionApprovalRequestResponse, Error> {
+        check_id(id)?;
         let request = ActionApprovalRequest {
             dataset_id: id.to_owned(),
             approve,
@@ -469,6 +478,7 @@ impl DatastoreClient {
         access: Access,
         options: TransferOptions,
     ) -> Result<DatasetFiles, TransferError> {
+        check_id(id)?;
         let Some(endpoint) = self.s3_endpoint.clone() else {
             return Err(Error::config(
                 "S3 endpoint",
@@ -493,6 +503,19 @@ impl DatastoreClient {
     }
 }
 
+/// Rejects an empty or whitespace-only dataset id before a request goes out.
+fn check_id(id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::config(
+            "id",
+            id,
+            "give the dataset's handle id, such as 10378.1/1690000",
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects an empty or whitespace-only reason before a request goes out.
 fn check_reason(reason: &str) -> Result<(), Error> {
     if reason.trim().is_empty() {
         return Err(Error::config(

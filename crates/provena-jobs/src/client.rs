@@ -54,9 +54,11 @@ impl JobsClient {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] when no job has this session id, [`Error::Unauthorized`] when
-    /// the job belongs to another user, or any other request [`Error`].
+    /// [`Error::Config`] for a blank session id, [`Error::BadRequest`] when no job has this
+    /// session id, [`Error::Unauthorized`] when the job belongs to another user, or any
+    /// other request [`Error`].
     pub async fn get_job(&self, session_id: &str) -> Result<JobStatusTable, Error> {
+        require_id("session_id", session_id)?;
         Ok(operations::get_job(&self.http, session_id).await?.job)
     }
 
@@ -64,9 +66,11 @@ impl JobsClient {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] when no job has this session id, [`Error::Unauthorized`]
-    /// without the role, or any other request [`Error`].
+    /// [`Error::Config`] for a blank session id, [`Error::BadRequest`] when no job has this
+    /// session id, [`Error::Unauthorized`] without the role, or any other request
+    /// [`Error`].
     pub async fn admin_get_job(&self, session_id: &str) -> Result<JobStatusTable, Error> {
+        require_id("session_id", session_id)?;
         Ok(operations::admin_get_job(&self.http, session_id).await?.job)
     }
 
@@ -76,7 +80,8 @@ impl JobsClient {
     }
 
     /// Lists the jobs of one of the caller's batches as a lazy stream. The service returns
-    /// HTTP 401 when the batch contains another user's jobs.
+    /// HTTP 401 when the batch contains another user's jobs. A blank batch id is an
+    /// [`Error::Config`] when the stream is polled, before any request.
     pub fn list_batch(&self, batch_id: impl Into<String>) -> ListJobs {
         ListJobs::user_batch(self.http.clone(), batch_id.into())
     }
@@ -87,7 +92,8 @@ impl JobsClient {
         ListJobs::admin(self.http.clone())
     }
 
-    /// Lists the jobs of any batch as a lazy stream. Needs the jobs service's read role.
+    /// Lists the jobs of any batch as a lazy stream. Needs the jobs service's read role. A
+    /// blank batch id is an [`Error::Config`] when the stream is polled.
     pub fn admin_list_batch(&self, batch_id: impl Into<String>) -> ListJobs {
         ListJobs::admin_batch(self.http.clone(), batch_id.into())
     }
@@ -118,6 +124,7 @@ impl JobsClient {
     /// The service does not implement retries and always returns [`Error::BadRequest`],
     /// whose detail states this. Launch a new job instead.
     pub async fn retry_job(&self, session_id: &str) -> Result<String, Error> {
+        require_id("session_id", session_id)?;
         Ok(operations::retry_job(&self.http, session_id)
             .await?
             .session_id)
@@ -130,6 +137,7 @@ impl JobsClient {
     /// The service does not implement retries and always returns [`Error::BadRequest`],
     /// whose detail states this. Launch a new job instead.
     pub async fn admin_retry_job(&self, session_id: &str) -> Result<String, Error> {
+        require_id("session_id", session_id)?;
         Ok(operations::admin_retry_job(&self.http, session_id)
             .await?
             .session_id)
@@ -143,7 +151,8 @@ impl JobsClient {
     /// # Errors
     ///
     /// [`WaitError::Failed`] when the job fails, [`WaitError::TimedOut`] when the wait runs
-    /// out, and [`WaitError::Request`] when a poll fails.
+    /// out, and [`WaitError::Request`] when a poll fails or the session id is blank
+    /// ([`Error::Config`], before any request).
     pub async fn await_completion(&self, session_id: &str) -> Result<JobStatusTable, WaitError> {
         poll_until_done(self, session_id, PollPolicy::default()).await
     }
@@ -273,9 +282,13 @@ impl LaunchJob {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the payload is not a JSON object, [`Error::BadRequest`] when
+    /// [`Error::Config`] when the payload is not a JSON object or the batch id given to
+    /// [`add_to_batch`](LaunchJob::add_to_batch) is blank, [`Error::BadRequest`] when
     /// the service rejects it for the subtype, [`Error::Unauthorized`] without the roles.
     pub async fn send(self) -> Result<AdminLaunchJobResponse, Error> {
+        if let BatchChoice::Existing(batch_id) = &self.batch {
+            require_id("batch_id", batch_id)?;
+        }
         let serde_json::Value::Object(payload) = self.payload else {
             return Err(Error::config(
                 "job_payload",
@@ -298,4 +311,17 @@ impl LaunchJob {
         };
         operations::launch_job(&self.http, &request).await
     }
+}
+
+/// Rejects an empty or whitespace-only id before a request goes out; `argument` names the
+/// parameter in the error.
+pub(crate) fn require_id(argument: &str, id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::config(
+            argument,
+            id,
+            "give the id the service returned, such as a job's session id",
+        ));
+    }
+    Ok(())
 }

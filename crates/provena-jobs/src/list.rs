@@ -161,6 +161,11 @@ impl ListJobs {
                  `admin_list_batch`",
             ));
         }
+        if let Scope::UserBatch(batch_id) | Scope::AdminBatch { batch_id, .. } = &self.scope
+            && let Err(error) = crate::client::require_id("batch_id", batch_id)
+        {
+            return Some(error);
+        }
         if self.page_size == 0 {
             return Some(Error::config(
                 "page_size",

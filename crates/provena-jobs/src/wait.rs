@@ -118,6 +118,7 @@ pub(crate) async fn poll_until_done(
     session_id: &str,
     policy: PollPolicy,
 ) -> Result<JobStatusTable, WaitError> {
+    crate::client::require_id("session_id", session_id)?;
     let started = Instant::now();
     let deadline = started + policy.max_wait;
     let mut interval = policy.initial_interval.max(Duration::from_millis(1));

@@ -116,13 +116,15 @@ impl ProvClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when `reason` is blank, or any request [`Error`].
+    /// [`Error::Config`] when `model_run_id` or `reason` is blank, or any request
+    /// [`Error`].
     pub async fn update_model_run(
         &self,
         model_run_id: &str,
         reason: &str,
         record: ModelRunRecord,
     ) -> Result<String, Error> {
+        require_id("model_run_id", model_run_id)?;
         if reason.trim().is_empty() {
             return Err(Error::config(
                 "reason",
@@ -144,12 +146,15 @@ impl ProvClient {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] when either id is unknown, or any other request [`Error`].
+    /// [`Error::Config`] when either id is blank, [`Error::BadRequest`] when either id is
+    /// unknown, or any other request [`Error`].
     pub async fn link_to_study(
         &self,
         model_run_id: &str,
         study_id: &str,
     ) -> Result<AddStudyLinkResponse, Error> {
+        require_id("model_run_id", model_run_id)?;
+        require_id("study_id", study_id)?;
         operations::add_study_link(&self.http, model_run_id, study_id).await
     }
 
@@ -171,7 +176,7 @@ impl ProvClient {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for a depth of 0, [`Error::BadRequest`] for a depth above the
+    /// [`Error::Config`] for a blank `starting_id` or a depth of 0, [`Error::BadRequest`] for a depth above the
     /// service's maximum, [`Error::Server`] when `starting_id` is not a registry item, and
     /// [`Error::Decode`] when the graph is not in node-link form.
     pub async fn explore_upstream(
@@ -264,6 +269,7 @@ impl ProvClient {
         starting_id: &str,
         depth: Option<u32>,
     ) -> Result<LineageGraph, Error> {
+        require_id("starting_id", starting_id)?;
         if depth == Some(0) {
             return Err(Error::config(
                 "depth",
@@ -290,9 +296,11 @@ impl ProvClient {
     ///
     /// # Errors
     ///
-    /// [`Error::BadRequest`] when the workflow template is unknown, [`Error::Decode`] when
+    /// [`Error::Config`] when `workflow_template_id` is blank, [`Error::BadRequest`] when
+    /// the workflow template is unknown, [`Error::Decode`] when
     /// the file is not UTF-8, or any other request [`Error`].
     pub async fn csv_template(&self, workflow_template_id: &str) -> Result<String, Error> {
+        require_id("workflow_template_id", workflow_template_id)?;
         let bytes = operations::generate_template_csv(&self.http, workflow_template_id).await?;
         utf8(&operations::GENERATE_TEMPLATE_CSV, &bytes).map_err(|error| *error)
     }
@@ -343,6 +351,7 @@ impl ProvClient {
     /// [`Error::BadRequest`] when the batch contains other kinds of job, or any other request
     /// [`Error`].
     pub async fn regenerate_from_batch_csv(&self, batch_id: &str) -> Result<String, Error> {
+        require_id("batch_id", batch_id)?;
         let bytes = operations::regenerate_from_batch_csv(&self.http, batch_id).await?;
         utf8(&operations::REGENERATE_FROM_BATCH_CSV, &bytes).map_err(|error| *error)
     }
@@ -356,7 +365,8 @@ impl ProvClient {
     ///
     /// # Errors
     ///
-    /// [`WaitError::Request`] for a rejected request, a bad depth ([`Error::Config`]) or a
+    /// [`WaitError::Request`] for a rejected request, a blank id or bad depth
+    /// ([`Error::Config`]) or a
     /// failed download or write, [`WaitError::Failed`] when the job fails,
     /// [`WaitError::TimedOut`] when it does not finish in time, and
     /// [`WaitError::InvalidResult`] when the job's result has no report URL.
@@ -367,6 +377,7 @@ impl ProvClient {
         depth: u32,
         path: impl AsRef<Path>,
     ) -> Result<ReportFile, WaitError> {
+        require_id("id", id)?;
         report::generate(
             self,
             id,
@@ -392,6 +403,7 @@ impl ProvClient {
         path: impl AsRef<Path>,
         policy: PollPolicy,
     ) -> Result<ReportFile, WaitError> {
+        require_id("id", id)?;
         report::generate(self, id, item_subtype, depth, path.as_ref(), policy).await
     }
 
@@ -528,6 +540,19 @@ fn require_session_id(
     })
 }
 
+/// Rejects an empty or whitespace-only id before a request goes out; `argument` names the
+/// parameter in the error.
+fn require_id(argument: &str, id: &str) -> Result<(), Error> {
+    if id.trim().is_empty() {
+        return Err(Error::config(
+            argument,
+            id,
+            "give the item's handle id, such as 10378.1/1690000",
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a downloaded text file.
 fn utf8(operation: &Operation, bytes: &Bytes) -> Result<String, Box<Error>> {
     String::from_utf8(bytes.to_vec()).map_err(|err| {
@@ -584,10 +609,11 @@ impl DeleteModelRun {
     ///
     /// # Errors
     ///
-    /// [`Error::Unauthorized`] without the admin role, [`Error::BadRequest`] when the model
-    /// run is unknown, or any other request [`Error`]. When the registry deletion fails
+    /// [`Error::Config`] when the model run id is blank, [`Error::Unauthorized`] without
+    /// the admin role, [`Error::BadRequest`] when the model run is unknown, or any other request [`Error`]. When the registry deletion fails
     /// after the graph deletion succeeded, the graph changes stay applied.
     pub async fn send(self) -> Result<DeleteOutcome, Error> {
+        require_id("model_run_id", &self.model_run_id)?;
         let request = PostDeleteGraphRequest {
             record_id: self.model_run_id.clone(),
             trial_mode: Some(self.trial_mode),

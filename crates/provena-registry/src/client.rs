@@ -11,6 +11,7 @@ use provena_models::{
     UntypedFetchResponse, VersionDetails, kinds,
 };
 
+use crate::check;
 use crate::items::ItemClient;
 use crate::listing::ListOptions;
 use crate::operations::{self, SubtypeRoutes};
@@ -174,6 +175,7 @@ impl RegistryClient {
     /// [`Error::Unsuccessful`] with the registry's detail when no item has the id, or any
     /// other [`Error`] of the request.
     pub async fn fetch(&self, id: &str) -> Result<JsonObject, Error> {
+        check::id(id)?;
         let response = operations::general_fetch(&self.http, id).await?;
         let details = response.status.details.clone();
         untyped_item(response, &operations::GENERAL_FETCH)?.ok_or_else(|| {
@@ -190,6 +192,7 @@ impl RegistryClient {
     ///
     /// Any [`Error`] of the request.
     pub async fn fetch_opt(&self, id: &str) -> Result<Option<JsonObject>, Error> {
+        check::id(id)?;
         let response = operations::general_fetch(&self.http, id).await?;
         untyped_item(response, &operations::GENERAL_FETCH)
     }
@@ -200,6 +203,7 @@ impl RegistryClient {
     ///
     /// As [`fetch`](Self::fetch); HTTP 401 for other callers.
     pub async fn proxy_fetch(&self, id: &str, username: &str) -> Result<JsonObject, Error> {
+        check::id(id)?;
         let response = operations::general_proxy_fetch(&self.http, id, username).await?;
         let details = response.status.details.clone();
         untyped_item(response, &operations::GENERAL_PROXY_FETCH)?.ok_or_else(|| {
@@ -216,6 +220,7 @@ impl RegistryClient {
     ///
     /// HTTP 401 without the registry admin role, or any other [`Error`] of the request.
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        check::id(id)?;
         operations::general_delete(&self.http, id).await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ use provena_models::{
     UpdateResponse, VersionRequest, VersionResponse, kinds,
 };
 
+use crate::check;
 use crate::listing::{ListOptions, ReviewListOptions};
 use crate::operations::item::{self as ops, ProxyUpdateOptions};
 use crate::operations::{
@@ -44,6 +45,10 @@ pub struct Created<T> {
 /// Methods for optional routes exist only where the subtype serves them: `create` and
 /// `update` for models, but only the `proxy_` forms for datasets and model runs, which
 /// users change through the datastore and the prov store.
+///
+/// Every method taking an item id or a reason checks it first: an empty or
+/// whitespace-only value is an [`Error::Config`] naming the argument, and no request is
+/// sent.
 pub struct ItemClient<K> {
     http: HttpClient,
     kind: PhantomData<fn() -> K>,
@@ -81,6 +86,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     /// [`Error::Unsuccessful`] with the registry's detail when no item of this subtype has
     /// the id; any other [`Error`] of the request.
     pub async fn fetch(&self, id: &str) -> Result<Record<K>, Error> {
+        check::id(id)?;
         let response = ops::fetch::<K>(&self.http, id, Some(true)).await?;
         record_or_error::<K>(response, K::OPERATIONS.fetch, id)
     }
@@ -93,6 +99,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     /// Any [`Error`] of the request, and [`Error::Unsuccessful`] when the registry reports
     /// a failure while still returning an item.
     pub async fn fetch_opt(&self, id: &str) -> Result<Option<Record<K>>, Error> {
+        check::id(id)?;
         let response = ops::fetch::<K>(&self.http, id, Some(true)).await?;
         optional_record::<K>(response, K::OPERATIONS.fetch)
     }
@@ -103,6 +110,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// As [`fetch`](Self::fetch), and [`Error::Unsuccessful`] for a seed item.
     pub async fn fetch_complete(&self, id: &str) -> Result<K::Item, Error> {
+        check::id(id)?;
         match self.fetch(id).await? {
             ItemOrSeed::Complete(item) => Ok(item),
             ItemOrSeed::Seed(_) => Err(operations::unsuccessful(
@@ -121,6 +129,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// As [`fetch`](Self::fetch); HTTP 401 for other callers.
     pub async fn proxy_fetch(&self, id: &str) -> Result<Record<K>, Error> {
+        check::id(id)?;
         let response = ops::proxy_fetch::<K>(&self.http, id, Some(true)).await?;
         record_or_error::<K>(response, K::OPERATIONS.proxy_fetch, id)
     }
@@ -180,6 +189,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// Any [`Error`] of the request.
     pub async fn my_roles(&self, id: &str) -> Result<Vec<String>, Error> {
+        check::id(id)?;
         Ok(ops::auth_evaluate::<K>(&self.http, id).await?.roles)
     }
 
@@ -189,6 +199,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// Any [`Error`] of the request; HTTP 401 without the item's admin role.
     pub async fn access_settings(&self, id: &str) -> Result<AccessSettings, Error> {
+        check::id(id)?;
         ops::auth_configuration::<K>(&self.http, id).await
     }
 
@@ -202,6 +213,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
         id: &str,
         settings: &AccessSettings,
     ) -> Result<(), Error> {
+        check::id(id)?;
         ops::put_auth_configuration::<K>(&self.http, id, settings).await?;
         Ok(())
     }
@@ -222,6 +234,8 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     /// HTTP 401 without the item's admin role, HTTP 400 for an unknown or already locked
     /// item, or any other [`Error`] of the request.
     pub async fn lock(&self, id: &str, reason: &str) -> Result<(), Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::lock::<K>(&self.http, &lock_request(id, reason)).await?;
         Ok(())
     }
@@ -232,6 +246,8 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// As [`lock`](Self::lock), with HTTP 400 for an item that is not locked.
     pub async fn unlock(&self, id: &str, reason: &str) -> Result<(), Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::unlock::<K>(&self.http, &lock_request(id, reason)).await?;
         Ok(())
     }
@@ -242,6 +258,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// Any [`Error`] of the request.
     pub async fn is_locked(&self, id: &str) -> Result<bool, Error> {
+        check::id(id)?;
         Ok(ops::lock_status::<K>(&self.http, id).await?.locked)
     }
 
@@ -251,6 +268,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// Any [`Error`] of the request.
     pub async fn lock_history(&self, id: &str) -> Result<Vec<LockEvent>, Error> {
+        check::id(id)?;
         Ok(ops::lock_history::<K>(&self.http, id)
             .await?
             .history
@@ -263,6 +281,7 @@ impl<K: SubtypeRoutes> ItemClient<K> {
     ///
     /// HTTP 401 without the registry admin role, or any other [`Error`] of the request.
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
+        check::id(id)?;
         ops::delete::<K>(&self.http, id).await?;
         Ok(())
     }
@@ -310,6 +329,8 @@ impl<K: UpdateRoute> ItemClient<K> {
         reason: &str,
         info: &K::DomainInfo,
     ) -> Result<UpdateResponse, Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::update::<K>(&self.http, id, Some(reason), info).await
     }
 }
@@ -321,6 +342,8 @@ impl<K: RevertRoute> ItemClient<K> {
     ///
     /// As [`update`](Self::update), plus HTTP 400 for an unknown history id.
     pub async fn revert(&self, id: &str, history_id: i64, reason: &str) -> Result<(), Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::revert::<K>(&self.http, &revert_request(id, history_id, reason)).await?;
         Ok(())
     }
@@ -334,6 +357,8 @@ impl<K: VersionRoute> ItemClient<K> {
     ///
     /// As [`update`](Self::update).
     pub async fn version(&self, id: &str, reason: &str) -> Result<VersionResponse, Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::version_item::<K>(&self.http, &version_request(id, reason)).await
     }
 }
@@ -374,6 +399,7 @@ impl<K: ProxyUpdateRoute> ItemClient<K> {
         info: &K::DomainInfo,
         options: &ProxyUpdateOptions,
     ) -> Result<UpdateResponse, Error> {
+        check::id(id)?;
         ops::proxy_update::<K>(&self.http, id, options, info).await
     }
 }
@@ -385,6 +411,8 @@ impl<K: ProxyRevertRoute> ItemClient<K> {
     ///
     /// HTTP 401 for other callers, or any other [`Error`] of the request.
     pub async fn proxy_revert(&self, id: &str, history_id: i64, reason: &str) -> Result<(), Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::proxy_revert::<K>(&self.http, &revert_request(id, history_id, reason)).await?;
         Ok(())
     }
@@ -397,6 +425,8 @@ impl<K: ProxyVersionRoute> ItemClient<K> {
     ///
     /// HTTP 401 for other callers, or any other [`Error`] of the request.
     pub async fn proxy_version(&self, id: &str, reason: &str) -> Result<VersionResponse, Error> {
+        check::id(id)?;
+        check::reason(reason)?;
         ops::proxy_version_item::<K>(&self.http, &version_request(id, reason)).await
     }
 }
@@ -458,9 +488,11 @@ impl<K: SubtypeRoutes> ListBuilder<K> {
         self
     }
 
-    /// Keeps only items whose sort field begins with `prefix`.
+    /// Keeps only items whose sort field begins with `prefix`. An empty prefix sets no
+    /// filter and clears an earlier one.
     pub fn begins_with(mut self, prefix: impl Into<String>) -> Self {
-        self.options.begins_with = Some(prefix.into());
+        let prefix = prefix.into();
+        self.options.begins_with = (!prefix.is_empty()).then_some(prefix);
         self
     }
 

@@ -43,6 +43,7 @@
 //! [`detail`](Error::detail) distinguishes them. [`operations`] holds one constant per API
 //! operation, hidden ones included, and the functions the clients are built on.
 
+mod check;
 mod client;
 mod items;
 mod listing;

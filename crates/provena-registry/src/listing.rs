@@ -18,7 +18,8 @@ pub struct ListOptions {
     pub sort_type: Option<SortType>,
     /// Sorts ascending instead of descending (only sent with `sort_type`).
     pub ascending: bool,
-    /// Keeps only items whose sort field begins with this text.
+    /// Keeps only items whose sort field begins with this text; an empty text sets no
+    /// filter.
     pub begins_with: Option<String>,
     /// Complete items, seed items or both.
     pub record_type: Option<QueryRecordTypes>,
@@ -28,12 +29,13 @@ pub struct ListOptions {
 
 impl ListOptions {
     fn sort_options(&self) -> Option<SortOptions> {
-        if self.sort_type.is_none() && self.begins_with.is_none() {
+        let begins_with = self.begins_with.clone().filter(|prefix| !prefix.is_empty());
+        if self.sort_type.is_none() && begins_with.is_none() {
             return None;
         }
         Some(SortOptions {
             ascending: Some(self.ascending),
-            begins_with: self.begins_with.clone(),
+            begins_with,
             sort_type: self.sort_type.clone(),
         })
     }
@@ -139,6 +141,18 @@ mod tests {
                 "pagination_key": key,
                 "sort_by": {"ascending": true, "sort_type": "DISPLAY_NAME"},
             })
+        );
+    }
+
+    #[test]
+    fn empty_prefix_sets_no_filter() {
+        let options = ListOptions {
+            begins_with: Some(String::new()),
+            ..ListOptions::default()
+        };
+        assert_eq!(
+            serde_json::to_value(options.subtype_request(None)).unwrap(),
+            serde_json::json!({})
         );
     }
 }

@@ -25,7 +25,10 @@ pub async fn login(
 ) -> Result<(), Failure> {
     let provena = match offline_token_file {
         Some(path) => client::with_offline_token_file(global, path)?,
-        None => client::for_login(global)?,
+        None => {
+            client::check_token_store()?;
+            client::for_login(global)?
+        }
     };
     let session = provena
         .session()

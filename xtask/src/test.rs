@@ -39,7 +39,22 @@ pub(crate) fn run(cargo_args: &[String]) -> anyhow::Result<()> {
     if let Some((_, url)) = &s3 {
         command.env("PROVENA_TEST_S3_URL", url);
     }
-    let result = process::run(&mut command);
+    let mut result = process::run(&mut command);
+    if result.is_ok() && !chooses_packages {
+        // `cargo test --workspace` leaves out this binary: it needs the `open-browser`
+        // feature, which no default feature set turns on.
+        let mut browser = process::cargo();
+        browser.current_dir(&root).args([
+            "test",
+            "-p",
+            "provena-oidc",
+            "--features",
+            "open-browser",
+            "--test",
+            "browser_prompt",
+        ]);
+        result = process::run(&mut browser);
+    }
     drop(oidc);
     drop(s3);
     result

@@ -33,7 +33,10 @@
 //!
 //! # Features
 //!
-//! - `open-browser`: reserved for opening the verification page in a browser (not built yet).
+//! - `open-browser`: adds `BrowserPrompt`, which opens the device flow's verification page
+//!   in the default browser as well as printing it, and makes it the default prompt of
+//!   [`SignIn`]. A browser that fails to start is logged at debug level and never fails the
+//!   sign-in.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod error;
@@ -46,6 +49,8 @@ mod transport;
 
 pub use error::SignInError;
 pub use issuer::{AccessTokenClaims, Issuer};
+#[cfg(feature = "open-browser")]
+pub use prompt::BrowserPrompt;
 pub use prompt::{DeviceCodePrompt, DevicePrompt, StderrPrompt};
 pub use session::Session;
 pub use sign_in::{DEFAULT_CLIENT_ID, DEFAULT_REFRESH_WINDOW, SignIn};

@@ -8,7 +8,7 @@ use provena_http::{Error, HttpClient, Secret, TokenProvider};
 use url::Url;
 
 use crate::error::SignInError;
-use crate::prompt::{DevicePrompt, PromptHandle, StderrPrompt};
+use crate::prompt::{DevicePrompt, PromptHandle, default_prompt};
 use crate::session::{Method, Session, Settings};
 use crate::store::{FileTokenStore, TokenStore};
 
@@ -57,7 +57,8 @@ enum StoreChoice {
 /// - the issuer of the client's endpoints, client id [`DEFAULT_CLIENT_ID`] and scope `openid`;
 /// - refresh window [`DEFAULT_REFRESH_WINDOW`], with interaction allowed;
 /// - access tokens validated against the issuer's key set;
-/// - the device code printed to standard error;
+/// - the device code printed to standard error ([`StderrPrompt`](crate::StderrPrompt)); with
+///   the `open-browser` feature, also opened in a browser (`BrowserPrompt`);
 /// - for the device flow only, tokens kept in [`FileTokenStore::default_location`].
 ///
 /// Offline tokens and client credentials are never written anywhere.
@@ -89,7 +90,7 @@ impl SignIn {
             refresh_window: DEFAULT_REFRESH_WINDOW,
             allow_interaction: true,
             store: StoreChoice::Default,
-            prompt: PromptHandle(Arc::new(StderrPrompt)),
+            prompt: default_prompt(),
             validate: true,
         }
     }
@@ -182,7 +183,8 @@ impl SignIn {
         self
     }
 
-    /// Shows device codes with `prompt` instead of printing them to standard error.
+    /// Shows device codes with `prompt` instead of the default prompt, which prints them to
+    /// standard error (and opens a browser with the `open-browser` feature).
     pub fn prompt(mut self, prompt: impl DevicePrompt + 'static) -> Self {
         self.prompt = PromptHandle(Arc::new(prompt));
         self

@@ -41,6 +41,8 @@
 //! - `sign-in`: [`oidc`], the device flow, offline tokens and client credentials. Without
 //!   it, pass a token yourself with [`ProvenaBuilder::static_token`] or
 //!   [`ProvenaBuilder::token_provider`].
+//! - `open-browser` (off by default): the device flow also opens its verification page in
+//!   the default browser; implies `sign-in`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 

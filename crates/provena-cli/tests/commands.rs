@@ -1408,7 +1408,7 @@ fn jobs_wait_unknown_session_exits_4() {
 #[test]
 fn lineage_of_unknown_id_hints_at_search() {
     let fx = Fixture::start();
-    // The prov service answers an unknown starting id with HTTP 500.
+    // The prov service returns HTTP 500 for an unknown starting id.
     let run = fx
         .run(
             Auth::Token(users::READER),

@@ -374,7 +374,7 @@ impl DatastoreClient {
         Ok(into_s3_credentials(response))
     }
 
-    /// Issues S3 credentials and returns the full answer, including an AWS console
+    /// Issues S3 credentials and returns the full response, including an AWS console
     /// session URL when `console_session` is set.
     ///
     /// # Errors
@@ -574,7 +574,7 @@ pub struct ListDatasets {
 }
 
 impl ListDatasets {
-    /// Sets how many datasets each page holds (service default 20).
+    /// Sets how many datasets each page contains (service default 20).
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(i64::from(size));
         self
@@ -646,7 +646,7 @@ fn is_empty_key(key: &serde_json::Value) -> bool {
 /// One dataset, for file transfers and versioning. Get it from
 /// [`DatastoreClient::dataset`].
 ///
-/// Each transfer fetches the dataset's S3 location, asks the data store for credentials
+/// Each transfer fetches the dataset's S3 location, requests credentials from the data store
 /// scoped to it (read for downloads, write for uploads) and renews them before they expire.
 #[derive(Debug, Clone)]
 pub struct DatasetHandle {

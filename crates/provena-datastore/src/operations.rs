@@ -336,7 +336,7 @@ pub async fn fetch_dataset(
         .await
 }
 
-/// Sends [`GENERATE_PRESIGNED_URL`]. The URL in the answer is a secret: anyone holding it
+/// Sends [`GENERATE_PRESIGNED_URL`]. The URL in the response is a secret: anyone holding it
 /// can read the file until it expires.
 ///
 /// # Errors
@@ -379,7 +379,7 @@ pub async fn action_approval_request(
         .await
 }
 
-/// Sends [`APPROVAL_REQUEST`]: asks a reviewer to approve the release of a dataset.
+/// Sends [`APPROVAL_REQUEST`]: requests a reviewer's approval for the release of a dataset.
 ///
 /// # Errors
 ///

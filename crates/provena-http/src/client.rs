@@ -405,7 +405,7 @@ impl RequestBuilder {
         self
     }
 
-    /// Sends the request and returns the answer, whatever its status.
+    /// Sends the request and returns the response, whatever its status.
     ///
     /// # Errors
     ///
@@ -618,7 +618,7 @@ fn chunks(
     })
 }
 
-/// A whole answer from a service.
+/// A whole response from a service.
 #[derive(Debug, Clone)]
 pub struct Response {
     context: ResponseContext,
@@ -643,7 +643,7 @@ impl Response {
         &self.body
     }
 
-    /// Returns the body, consuming the answer.
+    /// Returns the body, consuming the response.
     pub fn into_body(self) -> Bytes {
         self.body
     }

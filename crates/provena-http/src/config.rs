@@ -484,7 +484,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// A policy that never retries.
+    /// Returns a policy that never retries.
     pub fn disabled() -> Self {
         Self {
             max_attempts: 1,
@@ -493,7 +493,7 @@ impl RetryPolicy {
     }
 }
 
-/// Which root certificates TLS connections trust.
+/// The root certificates that TLS connections trust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum RootCertificates {

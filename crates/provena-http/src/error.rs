@@ -13,7 +13,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong with a Provena request.
 ///
-/// Service answers keep the status, service, path and the server's `detail` in an
+/// Error responses keep the status, service, path and the server's `detail` in an
 /// [`ApiError`]. Use [`Error::status`] and [`Error::is_retryable`] rather than matching on
 /// every variant: new variants may be added.
 #[derive(Debug, thiserror::Error)]
@@ -26,13 +26,13 @@ pub enum Error {
         field: String,
         /// The rejected value.
         value: String,
-        /// What to do instead.
+        /// The fix to apply.
         fix: String,
     },
     /// HTTP 400: the service rejected the request.
     #[error("{0}")]
     BadRequest(Box<ApiError>),
-    /// HTTP 401. Provena also answers 401 for missing roles, editing another user's item and
+    /// HTTP 401. Provena also returns 401 for missing roles, editing another user's item and
     /// editing a locked item; [`ApiError::detail`] tells them apart.
     #[error("{0}")]
     Unauthorized(Box<ApiError>),
@@ -61,7 +61,7 @@ pub enum Error {
     /// HTTP 5xx, after retries ran out.
     #[error("{0}")]
     Server(Box<ApiError>),
-    /// HTTP 2xx whose body says `status.success = false`.
+    /// HTTP 2xx whose body reports `status.success = false`.
     #[error("{0}")]
     Unsuccessful(Box<ApiError>),
     /// Any other HTTP status the operation does not expect.
@@ -76,12 +76,12 @@ pub enum Error {
         method: Method,
         /// The request path, without the query string.
         path: String,
-        /// Which limit was reached.
+        /// The limit that was reached.
         kind: TimeoutKind,
         /// The limit.
         after: Duration,
     },
-    /// The connection failed or broke before a whole answer arrived.
+    /// The connection failed or broke before the whole response arrived.
     #[error("{service} {method} {path}: connection failed")]
     Transport {
         /// The service called.
@@ -109,7 +109,7 @@ pub enum Error {
         path: String,
         /// The JSON path of the field that failed, such as `item.history[0].timestamp`.
         json_path: String,
-        /// What serde reported.
+        /// The serde error message.
         message: String,
         /// The start of the body, at most 200 characters, with token-like values removed.
         snippet: String,
@@ -131,7 +131,7 @@ pub enum Error {
     /// Signing in or getting an access token failed.
     #[error("sign-in failed: {message}")]
     SignIn {
-        /// What failed and what to do.
+        /// The failure and the fix.
         message: String,
         /// The underlying error, if any.
         #[source]
@@ -140,7 +140,7 @@ pub enum Error {
     /// A local file operation failed.
     #[error("{action} `{path}` failed")]
     Io {
-        /// What was being done, such as `write`.
+        /// The file operation, such as `write`.
         action: &'static str,
         /// The file or folder.
         path: String,
@@ -150,7 +150,7 @@ pub enum Error {
     },
 }
 
-/// Which timeout expired.
+/// The kind of timeout that expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutKind {
@@ -225,9 +225,9 @@ impl fmt::Display for ApiError {
 /// One field rejected by FastAPI validation (HTTP 422).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    /// Where the field is, such as `body.display_name` or `query.id`.
+    /// The field's location, such as `body.display_name` or `query.id`.
     pub location: String,
-    /// Why it was rejected.
+    /// The reason for the rejection.
     pub message: String,
     /// The pydantic error type, such as `value_error.missing`.
     pub kind: String,

@@ -52,8 +52,8 @@ impl From<&str> for Secret {
 /// A source of bearer tokens for the API services.
 ///
 /// The HTTP client calls [`access_token`](TokenProvider::access_token) before each request
-/// to a deployment service. After an HTTP 401 whose detail says the token is missing or
-/// invalid, it calls [`refresh`](TokenProvider::refresh) once with the rejected token and
+/// to a deployment service. After an HTTP 401 whose detail reports a missing or
+/// invalid token, it calls [`refresh`](TokenProvider::refresh) once with the rejected token and
 /// sends the request once more. Implementations must be cheap to call when a valid token is
 /// cached, and must let only one refresh run at a time.
 #[async_trait]
@@ -62,7 +62,7 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`Error::SignIn`] when no token can be had; the message says what to do.
+    /// [`Error::SignIn`] when no token can be had; the message names the fix.
     async fn access_token(&self) -> Result<Secret, Error>;
 
     /// Replaces `rejected`, which a service refused, with a fresh token.
@@ -75,7 +75,7 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     async fn refresh(&self, rejected: &Secret) -> Result<Secret, Error>;
 
     /// Reports whether requests carry a token from this provider at all. Only
-    /// [`Anonymous`] answers `false`: its requests go out without an `Authorization` header,
+    /// [`Anonymous`] returns `false`: its requests go out without an `Authorization` header,
     /// for the services' public routes.
     fn sends_tokens(&self) -> bool {
         true
@@ -109,7 +109,7 @@ impl TokenProvider for StaticToken {
 }
 
 /// No token at all: requests go without an `Authorization` header, and routes that need
-/// one answer HTTP 401 `Not authenticated`.
+/// one return HTTP 401 `Not authenticated`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Anonymous;
 

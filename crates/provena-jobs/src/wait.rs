@@ -18,9 +18,9 @@ use crate::JobsClient;
 pub struct PollPolicy {
     /// The delay before the second poll.
     pub initial_interval: Duration,
-    /// The longest delay between two polls.
+    /// The maximum delay between two polls.
     pub max_interval: Duration,
-    /// The longest total wait.
+    /// The maximum total wait.
     pub max_wait: Duration,
 }
 
@@ -51,7 +51,7 @@ impl Default for PollPolicy {
     }
 }
 
-/// Why waiting for a job did not return a successful job.
+/// The reason waiting did not end in a successful job.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WaitError {
@@ -59,7 +59,7 @@ pub enum WaitError {
     /// user's job (HTTP 401).
     #[error(transparent)]
     Request(#[from] Error),
-    /// The job finished with status `FAILED`. The job's `info` holds the service's reason.
+    /// The job finished with status `FAILED`. The job's `info` contains the service's reason.
     #[error("job `{}` failed: {}", .job.session_id, failure_info(.job))]
     Failed {
         /// The job as last fetched.
@@ -84,7 +84,7 @@ pub enum WaitError {
     InvalidResult {
         /// The job's session id.
         session_id: String,
-        /// What is wrong with the result.
+        /// The problem with the result.
         message: String,
     },
 }

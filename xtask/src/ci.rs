@@ -56,17 +56,20 @@ pub(crate) fn run(spec_dir: Option<&Path>, examples_dir: Option<&Path>) -> anyho
     ]))?;
 
     // The workspace run leaves off features that are not on by default; provena-oidc's
-    // `open-browser` code and its test binary are checked here.
-    process::run(&mut cargo(&[
-        "clippy",
-        "-p",
-        "provena-oidc",
-        "--all-targets",
-        "--all-features",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // `open-browser` code and provena-http's `native-roots` code, with their test
+    // binaries, are checked here.
+    for package in ["provena-oidc", "provena-http"] {
+        process::run(&mut cargo(&[
+            "clippy",
+            "-p",
+            package,
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
 
     step("docs");
     process::run(cargo(&["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"))?;

@@ -15,6 +15,12 @@ use anyhow::{Context, bail};
 
 use crate::process::{self, Server, Wait};
 
+/// Test binaries with `required-features`, as (package, feature, test target).
+const FEATURE_TESTS: &[(&str, &str, &str)] = &[
+    ("provena-oidc", "open-browser", "browser_prompt"),
+    ("provena-http", "native-roots", "native_roots"),
+];
+
 /// Installs and starts the external servers, runs `cargo test` with `cargo_args`, and stops
 /// the servers.
 pub(crate) fn run(cargo_args: &[String]) -> anyhow::Result<()> {
@@ -41,19 +47,24 @@ pub(crate) fn run(cargo_args: &[String]) -> anyhow::Result<()> {
     }
     let mut result = process::run(&mut command);
     if result.is_ok() && !chooses_packages {
-        // `cargo test --workspace` leaves out this binary: it needs the `open-browser`
-        // feature, which no default feature set turns on.
-        let mut browser = process::cargo();
-        browser.current_dir(&root).args([
-            "test",
-            "-p",
-            "provena-oidc",
-            "--features",
-            "open-browser",
-            "--test",
-            "browser_prompt",
-        ]);
-        result = process::run(&mut browser);
+        // `cargo test --workspace` leaves out these binaries: each needs a feature that no
+        // default feature set turns on.
+        for (package, feature, test) in FEATURE_TESTS {
+            let mut extra = process::cargo();
+            extra.current_dir(&root).args([
+                "test",
+                "-p",
+                package,
+                "--features",
+                feature,
+                "--test",
+                test,
+            ]);
+            result = process::run(&mut extra);
+            if result.is_err() {
+                break;
+            }
+        }
     }
     drop(oidc);
     drop(s3);

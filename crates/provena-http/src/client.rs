@@ -17,7 +17,7 @@ use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 use url::Url;
 
-use crate::config::{Config, RootCertificates, Service};
+use crate::config::{Config, Service};
 use crate::decode::{self, ResponseContext};
 use crate::error::{Error, TimeoutKind};
 use crate::middleware::auth::AuthLayer;
@@ -219,48 +219,8 @@ fn connector(config: &Config) -> Result<Connector, Error> {
     http.enforce_http(false);
     http.set_connect_timeout(Some(config.timeouts.connect));
     http.set_nodelay(true);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let builder = match config.roots {
-        RootCertificates::Webpki => {
-            #[cfg(feature = "webpki-roots")]
-            {
-                builder
-                    .with_provider_and_webpki_roots(provider)
-                    .map_err(|err| {
-                        Error::config("tls", "webpki roots", format!("TLS setup failed: {err}"))
-                    })?
-            }
-            #[cfg(not(feature = "webpki-roots"))]
-            {
-                let _ = (builder, provider);
-                return Err(Error::config(
-                    "root_certificates",
-                    "webpki",
-                    "enable the `webpki-roots` feature of provena-http, or choose native roots",
-                ));
-            }
-        }
-        RootCertificates::Native => {
-            #[cfg(feature = "native-roots")]
-            {
-                builder
-                    .with_provider_and_native_roots(provider)
-                    .map_err(|err| {
-                        Error::config("tls", "native roots", format!("TLS setup failed: {err}"))
-                    })?
-            }
-            #[cfg(not(feature = "native-roots"))]
-            {
-                let _ = (builder, provider);
-                return Err(Error::config(
-                    "root_certificates",
-                    "native",
-                    "enable the `native-roots` feature of provena-http",
-                ));
-            }
-        }
-    };
+    let tls = crate::tls::client_config(config)?;
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
     Ok(builder
         .https_or_http()
         .enable_http1()

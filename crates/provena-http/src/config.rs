@@ -6,6 +6,10 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::Error;
+use crate::tls::{self, ExtraRoots};
+
+/// The environment variable naming a PEM file of extra CA certificates to trust.
+const EXTRA_CA_CERTS: &str = "PROVENA_EXTRA_CA_CERTS";
 
 /// One of the Provena services, or a host outside the deployment.
 ///
@@ -513,6 +517,7 @@ pub struct Config {
     pub(crate) max_response_bytes: usize,
     pub(crate) user_agent: String,
     pub(crate) roots: RootCertificates,
+    pub(crate) extra_roots: ExtraRoots,
     pub(crate) allow_insecure_http: bool,
 }
 
@@ -528,10 +533,15 @@ impl Config {
     /// `PROVENA_DATASTORE_URL`, `PROVENA_PROV_URL`, `PROVENA_SEARCH_URL`, `PROVENA_JOBS_URL`,
     /// `PROVENA_ID_SERVICE_URL`, `PROVENA_AUTH_URL` and `PROVENA_ISSUER_URL` override single
     /// URLs. `PROVENA_ALLOW_INSECURE_HTTP=1` permits plain http to non-loopback hosts.
+    /// `PROVENA_EXTRA_CA_CERTS` names a PEM file of CA certificates to trust in addition to
+    /// the chosen root set, for a deployment whose certificates come from a private CA; see
+    /// [`ConfigBuilder::add_root_certificate_pem`].
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] naming the variable when a value is missing or invalid.
+    /// [`Error::Config`] naming the variable when a value is missing or invalid, including a
+    /// `PROVENA_EXTRA_CA_CERTS` file that cannot be read (the message has the path and the
+    /// operating system's error), contains no certificate, or contains one rustls rejects.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder().env(|name| std::env::var(name).ok()).build()
     }
@@ -560,6 +570,24 @@ impl Config {
     pub fn max_response_bytes(&self) -> usize {
         self.max_response_bytes
     }
+
+    /// Returns the root certificate set that TLS connections trust.
+    pub fn root_certificates(&self) -> RootCertificates {
+        self.roots
+    }
+
+    /// Returns how many CA certificates are trusted in addition to the root set, from
+    /// [`ConfigBuilder::add_root_certificate_pem`] and `PROVENA_EXTRA_CA_CERTS`.
+    pub fn extra_root_count(&self) -> usize {
+        self.extra_roots.len()
+    }
+
+    /// Returns the DER encoding of each CA certificate trusted in addition to the root set,
+    /// for HTTP clients outside this crate (such as an S3 client) that should trust the same
+    /// private CA.
+    pub fn extra_root_certificates_der(&self) -> impl Iterator<Item = &[u8]> {
+        self.extra_roots.der()
+    }
 }
 
 /// Builder for [`Config`].
@@ -576,7 +604,50 @@ pub struct ConfigBuilder {
     user_agent: Option<String>,
     allow_insecure_http: bool,
     roots: RootCertificates,
+    extra_roots: Vec<RootSource>,
     env_error: Option<(String, String, String)>,
+}
+
+/// A source of extra CA certificates, read and checked in [`ConfigBuilder::build`].
+#[derive(Clone)]
+enum RootSource {
+    /// PEM given in code; the number counts `add_root_certificate_pem` calls from 1.
+    Pem(u32, Vec<u8>),
+    /// The path in `PROVENA_EXTRA_CA_CERTS`.
+    File(String),
+}
+
+impl fmt::Debug for RootSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RootSource::Pem(number, pem) => write!(f, "Pem(#{number}, {} bytes)", pem.len()),
+            RootSource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
+impl RootSource {
+    /// Reads and parses the certificates.
+    fn load(&self) -> Result<ExtraRoots, Error> {
+        match self {
+            RootSource::Pem(number, pem) => {
+                let value = format!("PEM input #{number} ({} bytes)", pem.len());
+                tls::parse_pem_roots(pem, "add_root_certificate_pem", &value)
+            }
+            RootSource::File(path) => {
+                let pem = std::fs::read(path).map_err(|err| {
+                    Error::config(
+                        EXTRA_CA_CERTS,
+                        path.as_str(),
+                        format!(
+                            "cannot read the file ({err}); give the path of a PEM file holding the CA certificates to trust"
+                        ),
+                    )
+                })?;
+                tls::parse_pem_roots(&pem, EXTRA_CA_CERTS, path)
+            }
+        }
+    }
 }
 
 impl Default for ConfigBuilder {
@@ -593,6 +664,7 @@ impl Default for ConfigBuilder {
             user_agent: None,
             allow_insecure_http: false,
             roots: RootCertificates::default(),
+            extra_roots: Vec::new(),
             env_error: None,
         }
     }
@@ -686,6 +758,37 @@ impl ConfigBuilder {
         self
     }
 
+    /// Trusts the CA certificates in `pem` in addition to the chosen root set, for a
+    /// deployment whose certificates come from a private CA. May be called more than once;
+    /// every call adds to the set. Sections other than certificates, such as keys, are
+    /// skipped.
+    ///
+    /// The PEM is checked by [`build`](Self::build), which fails with [`Error::Config`] when
+    /// it is malformed, contains no certificate, or contains one rustls cannot use as a root.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), provena_http::Error> {
+    /// let pem = std::fs::read("/etc/provena/ca.pem").expect("the CA file");
+    /// let config = provena_http::Config::builder()
+    ///     .domain("provena.example.org")
+    ///     .realm("provena")
+    ///     .add_root_certificate_pem(pem)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        let number = self
+            .extra_roots
+            .iter()
+            .filter(|source| matches!(source, RootSource::Pem(..)))
+            .count();
+        let number = u32::try_from(number).unwrap_or(u32::MAX).saturating_add(1);
+        self.extra_roots
+            .push(RootSource::Pem(number, pem.as_ref().to_vec()));
+        self
+    }
+
     /// Reads settings through `lookup`, which maps an environment variable name to its value.
     /// See [`Config::from_env`] for the variables. Values already set on the builder win over
     /// the environment for domain and realm; URL overrides from the environment are applied
@@ -705,6 +808,9 @@ impl ConfigBuilder {
             if let Some(value) = service.env_var().and_then(&read) {
                 self.overrides.push((service, value));
             }
+        }
+        if let Some(path) = read(EXTRA_CA_CERTS) {
+            self.extra_roots.push(RootSource::File(path));
         }
         if let Some(value) = read("PROVENA_ALLOW_INSECURE_HTTP") {
             match value.trim() {
@@ -728,7 +834,8 @@ impl ConfigBuilder {
     ///
     /// [`Error::Config`] naming the setting and value when the domain, realm or a URL is
     /// missing or invalid, or a URL uses plain http to a non-loopback host without
-    /// [`allow_insecure_http`](Self::allow_insecure_http).
+    /// [`allow_insecure_http`](Self::allow_insecure_http), or extra CA certificates cannot
+    /// be read or used (see [`add_root_certificate_pem`](Self::add_root_certificate_pem)).
     pub fn build(self) -> Result<Config, Error> {
         if let Some((field, value, fix)) = self.env_error {
             return Err(Error::config(field, value, fix));
@@ -768,6 +875,10 @@ impl ConfigBuilder {
                 "set a positive limit in bytes",
             ));
         }
+        let mut extra_roots = ExtraRoots::default();
+        for source in &self.extra_roots {
+            extra_roots.extend(source.load()?);
+        }
         let mut user_agent = format!("provena-rs/{}", env!("CARGO_PKG_VERSION"));
         if let Some(suffix) = &self.user_agent {
             user_agent.push(' ');
@@ -780,6 +891,7 @@ impl ConfigBuilder {
             max_response_bytes: self.max_response_bytes,
             user_agent,
             roots: self.roots,
+            extra_roots,
             allow_insecure_http: self.allow_insecure_http,
         })
     }

@@ -82,7 +82,10 @@ pub enum Error {
         after: Duration,
     },
     /// The connection failed or broke before the whole response arrived.
-    #[error("{service} {method} {path}: connection failed")]
+    ///
+    /// When the server's TLS certificate was rejected (unknown issuer, wrong host name,
+    /// expired), the message names the problem and the fix, and the request is not retried.
+    #[error("{service} {method} {path}: {}", transport_summary(.source.as_ref()))]
     Transport {
         /// The service called.
         service: Service,
@@ -288,10 +291,24 @@ impl Error {
 
     /// Reports whether the same request may succeed if sent again later: timeouts,
     /// connection failures, 429, 502, 503 and 504.
+    ///
+    /// A rejected TLS certificate is not retryable: the same certificate would come back.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } | Error::RateLimited { .. } => true,
+            Error::Transport { .. } => !self.is_certificate_rejection(),
+            Error::Timeout { .. } | Error::RateLimited { .. } => true,
             Error::Server(error) => matches!(error.status.as_u16(), 502..=504),
+            _ => false,
+        }
+    }
+
+    /// Reports whether the connection failed because the server's TLS certificate was
+    /// rejected.
+    pub(crate) fn is_certificate_rejection(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => {
+                crate::tls::certificate_problem(source.as_ref()).is_some()
+            }
             _ => false,
         }
     }
@@ -330,6 +347,12 @@ impl Error {
             _ => Error::Status(error),
         }
     }
+}
+
+/// Describes a connection failure: the certificate problem and its fix when the server's
+/// TLS certificate was rejected, else a generic phrase (the cause is in `source()`).
+fn transport_summary(source: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    crate::tls::certificate_problem(source).unwrap_or_else(|| String::from("connection failed"))
 }
 
 /// Formats an error with its whole `source()` chain on one line, for logs and CLI output.

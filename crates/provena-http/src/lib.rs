@@ -42,7 +42,18 @@
 //!
 //! - `webpki-roots` (default): trust the Mozilla root certificates bundled with the crate.
 //! - `native-roots`: trust the operating system's certificate store; choose it with
-//!   [`ConfigBuilder::root_certificates`].
+//!   [`ConfigBuilder::root_certificates`]. On Linux, `SSL_CERT_FILE` and `SSL_CERT_DIR`
+//!   replace the system store when set.
+//!
+//! # TLS
+//!
+//! Connections use rustls with the ring provider and offer `h2`, then `http/1.1`, by ALPN.
+//! A deployment whose certificates come from a private CA can be trusted without giving
+//! up the chosen root set: pass the CA's PEM to
+//! [`ConfigBuilder::add_root_certificate_pem`], or name a PEM file in
+//! `PROVENA_EXTRA_CA_CERTS`. A rejected server certificate (unknown issuer, wrong host
+//! name, expired) fails with an [`Error::Transport`] whose message names the problem and
+//! the fix, and it is not retried.
 //!
 //! # Design
 //!
@@ -96,6 +107,7 @@ pub mod decode;
 mod error;
 mod middleware;
 mod request;
+mod tls;
 mod token;
 
 pub use client::{HttpClient, RequestBuilder, Response};

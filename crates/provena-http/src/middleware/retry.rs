@@ -86,6 +86,8 @@ fn retry_reason(
                 (reason, retry_after(response.headers()))
             })
         }
+        // The same certificate would be presented again.
+        Err(error) if error.is_certificate_rejection() => None,
         Err(Error::Transport {
             before_send: true, ..
         })

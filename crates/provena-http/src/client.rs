@@ -1,5 +1,6 @@
 //! The pooled HTTP client and its request builder.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,9 +9,7 @@ use futures::Stream;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
@@ -27,9 +26,15 @@ use crate::middleware::timeout::{AttemptTimeoutLayer, OverallTimeoutLayer};
 use crate::middleware::trace::TraceLayer;
 use crate::middleware::transport::{Connector, Transport, transport_error};
 use crate::middleware::user_agent::UserAgentLayer;
-use crate::middleware::{HttpRequest, HttpResponse, RequestMeta, ResponseBody, idempotent_method};
+use crate::middleware::{
+    HttpRequest, HttpResponse, Payload, RequestMeta, ResponseBody, idempotent_method,
+};
+use crate::pool::Pool;
 use crate::request::{Multipart, Operation, Query};
 use crate::token::{Anonymous, TokenProvider};
+
+/// How long an idle connection stays in the pool.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The composed middleware stack, from the trace layer down to the transport.
 type Stack = BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
@@ -82,10 +87,8 @@ impl HttpClient {
             )
         })?;
         let connector = connector(&config)?;
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
-        let transport = Transport::new(client, config.timeouts.connect);
+        let pool = Pool::new(connector, POOL_IDLE_TIMEOUT);
+        let transport = Transport::new(pool, config.timeouts.connect);
         Ok(Self::assemble(config, user_agent, transport, tokens))
     }
 
@@ -147,18 +150,25 @@ impl HttpClient {
 
     /// Starts a request for `operation`.
     pub fn call(&self, operation: &Operation) -> RequestBuilder {
-        let mut builder = self.request(operation.service, operation.method.clone(), operation.path);
+        let path = Cow::Borrowed(operation.path);
+        let mut builder = self.service_request(operation.service, operation.method.clone(), path);
         builder.idempotent = operation.idempotent;
         builder
     }
 
     /// Starts a request to `path` below the base URL of `service`.
     pub fn request(&self, service: Service, method: Method, path: &str) -> RequestBuilder {
+        self.service_request(service, method, Cow::Owned(path.to_owned()))
+    }
+
+    fn service_request(
+        &self,
+        service: Service,
+        method: Method,
+        path: Cow<'static, str>,
+    ) -> RequestBuilder {
         let target = match self.inner.config.endpoints.url(service) {
-            Some(base) => Target::Service {
-                base: base.clone(),
-                path: path.to_owned(),
-            },
+            Some(_) => Target::Service { path },
             None => Target::Invalid(Error::config(
                 "service",
                 service.name(),
@@ -189,7 +199,6 @@ impl HttpClient {
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
-        let mut request = request;
         let context = ResponseContext {
             service: Service::Issuer,
             method: request.method().clone(),
@@ -202,7 +211,10 @@ impl HttpClient {
             self.inner.config.max_response_bytes,
             false,
         );
-        request.extensions_mut().insert(Arc::new(meta));
+        let request = request.map(|bytes| Payload {
+            bytes,
+            meta: Arc::new(meta),
+        });
         let response = self.inner.stack.clone().oneshot(request).await?;
         let (parts, body) = response.into_parts();
         let body = match body {
@@ -229,7 +241,10 @@ fn connector(config: &Config) -> Result<Connector, Error> {
 }
 
 enum Target {
-    Service { base: Url, path: String },
+    /// A path below the base URL of the request's service.
+    Service {
+        path: Cow<'static, str>,
+    },
     Url(Url),
     Invalid(Error),
 }
@@ -471,48 +486,123 @@ impl RequestBuilder {
             return Err(error);
         }
 
-        let mut url = match self.target {
+        let (uri, path) = match self.target {
             Target::Invalid(error) => return Err(error),
-            Target::Url(url) => url,
-            Target::Service { base, path } => {
-                let mut url = base;
-                let joined = format!("{}{}", url.path().trim_end_matches('/'), path);
-                url.set_path(&joined);
-                url
+            Target::Service { path } => {
+                let endpoints = &self.client.inner.config.endpoints;
+                let Some(base) = endpoints.url(self.service) else {
+                    return Err(Error::config(
+                        "service",
+                        self.service.name(),
+                        "external hosts have no base URL; use `HttpClient::request_url`",
+                    ));
+                };
+                service_uri(base, &path, &self.query)?
             }
+            Target::Url(url) => full_uri(url, &self.query)?,
         };
-        // A full URL keeps its own query (a presigned URL's signature lives there); builder
-        // parameters are appended after it.
-        if let Some(added) = self.query.encode() {
-            let query = match url.query() {
-                Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
-                _ => added,
-            };
-            url.set_query(Some(&query));
-        }
-
         let context = ResponseContext {
             service: self.service,
             method: self.method.clone(),
-            path: url.path().to_owned(),
+            path,
         };
-        let uri: http::Uri = url.as_str().parse().map_err(|err| {
-            Error::config(
-                "url",
-                context.path.clone(),
-                format!("not a valid request URI ({err}); check the base URL and path"),
-            )
-        })?;
 
-        let mut request = http::Request::new(self.body);
+        let limit = self.client.inner.config.max_response_bytes;
+        let meta = RequestMeta::new(context, self.idempotent, limit, streaming);
+        let mut request = http::Request::new(Payload {
+            bytes: self.body,
+            meta: Arc::new(meta),
+        });
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = self.headers;
-        let limit = self.client.inner.config.max_response_bytes;
-        let meta = RequestMeta::new(context, self.idempotent, limit, streaming);
-        request.extensions_mut().insert(Arc::new(meta));
         Ok(request)
     }
+}
+
+/// Builds the URI of a request to `path` below the service base URL `base`, and returns it
+/// with the request's path for spans and errors.
+///
+/// A path made only of characters that need no escaping is appended as it is; any other path
+/// goes through [`Url::set_path`], which escapes it and resolves dot segments.
+fn service_uri(base: &Url, path: &str, query: &Query) -> Result<(http::Uri, String), Error> {
+    let base_path = base.path().trim_end_matches('/');
+    if !is_plain_path(path) {
+        let mut url = base.clone();
+        url.set_path(&format!("{base_path}{path}"));
+        return full_uri(url, query);
+    }
+    let origin = base.as_str().trim_end_matches('/');
+    let origin = origin.strip_suffix(base_path).unwrap_or(origin);
+    let encoded = query.encode();
+    let mut text = String::with_capacity(
+        origin.len() + base_path.len() + path.len() + encoded.as_ref().map_or(0, |q| q.len() + 1),
+    );
+    text.push_str(origin);
+    text.push_str(base_path);
+    text.push_str(path);
+    let full_path = text[origin.len()..].to_owned();
+    if let Some(encoded) = encoded {
+        text.push('?');
+        text.push_str(&encoded);
+    }
+    let uri = parse_uri(text, &full_path)?;
+    Ok((uri, full_path))
+}
+
+/// Builds the URI of a request to a full URL. The URL keeps its own query (a presigned URL's
+/// signature lives there), and builder parameters are appended after it.
+fn full_uri(mut url: Url, query: &Query) -> Result<(http::Uri, String), Error> {
+    if let Some(added) = query.encode() {
+        let query = match url.query() {
+            Some(existing) if !existing.is_empty() => format!("{existing}&{added}"),
+            _ => added,
+        };
+        url.set_query(Some(&query));
+    }
+    let path = url.path().to_owned();
+    let uri = parse_uri(String::from(url), &path)?;
+    Ok((uri, path))
+}
+
+fn parse_uri(text: String, path: &str) -> Result<http::Uri, Error> {
+    http::Uri::try_from(text).map_err(|err| {
+        Error::config(
+            "url",
+            path.to_owned(),
+            format!("not a valid request URI ({err}); check the base URL and path"),
+        )
+    })
+}
+
+/// Reports whether `path` starts with `/`, has no dot segments, and holds only characters
+/// that a URI path carries unescaped.
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.contains("/.")
+        && path.bytes().all(|byte| {
+            byte.is_ascii_alphanumeric()
+                || matches!(
+                    byte,
+                    b'/' | b'-'
+                        | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                )
+        })
 }
 
 /// Reads a streamed body into memory, up to `limit` bytes.

@@ -106,6 +106,7 @@ mod config;
 pub mod decode;
 mod error;
 mod middleware;
+mod pool;
 mod request;
 mod tls;
 mod token;

@@ -87,12 +87,7 @@ async fn h2_multiplexes_on_one_connection() {
     check_h2_multiplexing(1).await;
 }
 
-// NOTE: on a cold pool, hyper-util's legacy client opens one connection per concurrent
-// request (it learns that a host speaks h2 only when the first handshake finishes), so 20
-// concurrent first requests make 20 TLS connections. The pool needs to hold later requests
-// while the first connection to a host is being set up.
 #[tokio::test]
-#[ignore = "the pool opens one connection per concurrent request until it knows the host speaks h2"]
 async fn h2_multiplexes_from_cold_pool() {
     check_h2_multiplexing(0).await;
 }

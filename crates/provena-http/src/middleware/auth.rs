@@ -1,7 +1,7 @@
 //! Bearer tokens for the deployment's own hosts.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use http::HeaderValue;
@@ -27,6 +27,7 @@ pub(crate) const REFRESHABLE_DETAILS: [&str; 2] =
 pub(crate) struct AuthLayer {
     tokens: Arc<dyn TokenProvider>,
     bases: Arc<[Base]>,
+    bearer: Arc<BearerCache>,
 }
 
 impl AuthLayer {
@@ -36,7 +37,42 @@ impl AuthLayer {
             .filter_map(|service| endpoints.url(*service))
             .map(Base::new)
             .collect();
-        Self { tokens, bases }
+        Self {
+            tokens,
+            bases,
+            bearer: Arc::default(),
+        }
+    }
+}
+
+/// The `Authorization` value of the token used last, so that each request with the same
+/// token reuses it instead of formatting and checking the token again.
+#[derive(Default)]
+struct BearerCache(Mutex<Option<(Secret, HeaderValue)>>);
+
+impl std::fmt::Debug for BearerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerCache(<redacted>)")
+    }
+}
+
+impl BearerCache {
+    /// Returns the header value for `token`, marked sensitive so that it is never printed.
+    fn value(&self, token: &Secret) -> Result<HeaderValue, Error> {
+        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((secret, value)) = cached.as_ref()
+            && secret == token
+        {
+            return Ok(value.clone());
+        }
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+            Error::sign_in(
+                "the access token contains characters that are not allowed in an HTTP header; check the token source",
+            )
+        })?;
+        value.set_sensitive(true);
+        *cached = Some((token.clone(), value.clone()));
+        Ok(value)
     }
 }
 
@@ -60,26 +96,42 @@ impl Base {
         }
     }
 
-    /// Reports whether `uri` has this base's scheme, host and port, and a path at or below
-    /// this base's path.
-    fn contains(&self, uri: &http::Uri) -> bool {
-        let scheme = uri.scheme_str().unwrap_or_default();
+    /// Reports whether `target` has this base's scheme, host and port, and a path at or
+    /// below this base's path.
+    fn contains(&self, target: &Target<'_>) -> bool {
+        let below = match target.path.strip_prefix(self.path.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        };
+        below
+            && target.port == self.port
+            && target.scheme.eq_ignore_ascii_case(&self.scheme)
+            && target.host.eq_ignore_ascii_case(&self.host)
+    }
+}
+
+/// The parts of a request URI that decide whether it carries the token.
+struct Target<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<u16>,
+    path: &'a str,
+}
+
+impl<'a> Target<'a> {
+    fn of(uri: &'a http::Uri) -> Option<Target<'a>> {
+        let scheme = uri.scheme_str()?;
         let port = uri.port_u16().or(match scheme {
             "http" => Some(80),
             "https" => Some(443),
             _ => None,
         });
-        let path = uri.path();
-        let below = match path.strip_prefix(self.path.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with('/'),
-            None => false,
-        };
-        scheme.eq_ignore_ascii_case(&self.scheme)
-            && uri
-                .host()
-                .is_some_and(|host| host.eq_ignore_ascii_case(&self.host))
-            && port == self.port
-            && below
+        Some(Target {
+            scheme,
+            host: uri.host()?,
+            port,
+            path: uri.path(),
+        })
     }
 }
 
@@ -91,6 +143,7 @@ impl<S> Layer<S> for AuthLayer {
             inner,
             tokens: self.tokens.clone(),
             bases: self.bases.clone(),
+            bearer: self.bearer.clone(),
         }
     }
 }
@@ -110,15 +163,18 @@ pub(crate) struct Auth<S> {
     inner: S,
     tokens: Arc<dyn TokenProvider>,
     bases: Arc<[Base]>,
+    bearer: Arc<BearerCache>,
 }
 
 impl<S> Auth<S> {
     /// Reports whether `request` goes to one of the deployment's API services and the
     /// provider has tokens to send.
     fn carries_token(&self, request: &HttpRequest, meta: &RequestMeta) -> bool {
-        meta.context.service.carries_token()
-            && self.tokens.sends_tokens()
-            && self.bases.iter().any(|base| base.contains(request.uri()))
+        if !meta.context.service.carries_token() || !self.tokens.sends_tokens() {
+            return false;
+        }
+        Target::of(request.uri())
+            .is_some_and(|target| self.bases.iter().any(|base| base.contains(&target)))
     }
 }
 
@@ -143,10 +199,12 @@ where
             return Box::pin(inner.oneshot(request));
         }
         let tokens = self.tokens.clone();
+        let bearer = self.bearer.clone();
         Box::pin(async move {
             let token = tokens.access_token().await?;
             let retry = clone_request(&request);
-            set_bearer(&mut request, &token)?;
+            let value = bearer.value(&token)?;
+            request.headers_mut().insert(AUTHORIZATION, value);
             let response = inner.clone().oneshot(request).await?;
             if response.status() != StatusCode::UNAUTHORIZED {
                 return Ok(response);
@@ -164,22 +222,12 @@ where
             );
             let fresh = tokens.refresh(&token).await?;
             let mut retry = retry;
-            set_bearer(&mut retry, &fresh)?;
+            retry
+                .headers_mut()
+                .insert(AUTHORIZATION, bearer.value(&fresh)?);
             inner.oneshot(retry).await
         })
     }
-}
-
-/// Sets the `Authorization` header, marked sensitive so that it is never printed.
-fn set_bearer(request: &mut HttpRequest, token: &Secret) -> Result<(), Error> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-        Error::sign_in(
-            "the access token contains characters that are not allowed in an HTTP header; check the token source",
-        )
-    })?;
-    value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -35,7 +35,6 @@ use bytes::Bytes;
 use http::Method;
 use http_body_util::combinators::UnsyncBoxBody;
 
-use crate::config::Service;
 use crate::decode::ResponseContext;
 use crate::error::BoxError;
 
@@ -43,7 +42,18 @@ use crate::error::BoxError;
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// A request as the layers see it: the body is buffered, so it can be sent again.
-pub(crate) type HttpRequest = http::Request<Bytes>;
+pub(crate) type HttpRequest = http::Request<Payload>;
+
+/// The body of a request with the metadata the layers read. The metadata travels in the
+/// body, not in the extensions, so that building and copying a request allocates nothing
+/// for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Payload {
+    /// The bytes sent.
+    pub(crate) bytes: Bytes,
+    /// The settings of this call.
+    pub(crate) meta: Arc<RequestMeta>,
+}
 
 /// A response as the layers above [`buffer::BufferLayer`] see it.
 pub(crate) type HttpResponse = http::Response<ResponseBody>;
@@ -96,27 +106,9 @@ pub(crate) struct RequestMeta {
 }
 
 impl RequestMeta {
-    /// The default body limit for requests that arrive without metadata: 64 MiB.
-    const FALLBACK_LIMIT: usize = 64 * 1024 * 1024;
-
-    /// Returns the request's metadata. A request built outside the client has none, so the
-    /// layers treat it as a buffered request to an external host, idempotent by method.
+    /// Returns the request's metadata.
     pub(crate) fn of(request: &HttpRequest) -> Arc<RequestMeta> {
-        if let Some(meta) = request.extensions().get::<Arc<RequestMeta>>() {
-            return meta.clone();
-        }
-        Arc::new(RequestMeta {
-            context: ResponseContext {
-                service: Service::External,
-                method: request.method().clone(),
-                path: request.uri().path().to_owned(),
-            },
-            idempotent: idempotent_method(request.method()),
-            limit: Self::FALLBACK_LIMIT,
-            streaming: false,
-            refreshed: Arc::new(AtomicBool::new(false)),
-            attempts: Arc::new(AtomicU32::new(1)),
-        })
+        request.body().meta.clone()
     }
 
     /// Builds the metadata for a new call.
@@ -145,14 +137,14 @@ pub(crate) fn idempotent_method(method: &Method) -> bool {
     )
 }
 
-/// Copies a request, extensions included, so it can be sent again.
+/// Copies a request so it can be sent again. The client sets no extensions, so none are
+/// copied.
 pub(crate) fn clone_request(request: &HttpRequest) -> HttpRequest {
     let mut copy = http::Request::new(request.body().clone());
     *copy.method_mut() = request.method().clone();
     *copy.uri_mut() = request.uri().clone();
     *copy.version_mut() = request.version();
     *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
     copy
 }
 
@@ -161,6 +153,7 @@ pub(crate) mod testing {
     //! Helpers for testing one layer alone over a scripted inner service.
 
     use super::*;
+    use crate::config::Service;
 
     /// Builds a request to `uri` with metadata for `service`.
     pub(crate) fn request(service: Service, method: Method, uri: &str) -> HttpRequest {
@@ -176,10 +169,12 @@ pub(crate) mod testing {
             1024,
             false,
         ));
-        let mut request = http::Request::new(Bytes::new());
+        let mut request = http::Request::new(Payload {
+            bytes: Bytes::new(),
+            meta,
+        });
         *request.method_mut() = method;
         *request.uri_mut() = uri;
-        request.extensions_mut().insert(meta);
         request
     }
 

@@ -1,45 +1,38 @@
 //! The innermost service: the pooled hyper client.
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use super::{BoxFuture, HttpRequest, RequestMeta};
 use crate::decode::ResponseContext;
 use crate::error::{BoxError, Error, TimeoutKind};
+use crate::pool::{Pool, PooledBody, SendError};
 
 /// The connector: TCP with a connect timeout, then rustls for https.
 pub(crate) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// Sends a request on a pooled connection and returns the response head with a streaming
-/// body. Clones share the pool. The hyper client sits behind an `Arc` because every layer
-/// clones the service below it on each call, and cloning hyper's client copies many
-/// reference counts.
+/// body. Clones share the pool.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    client: Arc<Client<Connector, Full<bytes::Bytes>>>,
+    pool: Pool,
     connect_timeout: Duration,
 }
 
 impl Transport {
-    pub(crate) fn new(
-        client: Client<Connector, Full<bytes::Bytes>>,
-        connect_timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(pool: Pool, connect_timeout: Duration) -> Self {
         Self {
-            client: Arc::new(client),
+            pool,
             connect_timeout,
         }
     }
 }
 
 impl tower::Service<HttpRequest> for Transport {
-    type Response = http::Response<Incoming>;
+    type Response = http::Response<PooledBody>;
     type Error = Error;
     type Future = BoxFuture<Result<Self::Response, Error>>;
 
@@ -49,35 +42,40 @@ impl tower::Service<HttpRequest> for Transport {
 
     fn call(&mut self, request: HttpRequest) -> Self::Future {
         let meta = RequestMeta::of(&request);
-        let (parts, body) = request.into_parts();
-        let request = http::Request::from_parts(parts, Full::new(body));
-        let sent = self.client.request(request);
+        let request = request.map(|payload| Full::new(payload.bytes));
+        let pool = self.pool.clone();
         let connect_timeout = self.connect_timeout;
         Box::pin(async move {
-            sent.await
+            pool.send(request)
+                .await
                 .map_err(|err| classify(&meta.context, err, connect_timeout))
         })
     }
 }
 
-/// Maps a hyper client error: a connect timeout becomes [`Error::Timeout`], any other
-/// failure [`Error::Transport`], marked as before sending when the connection never opened.
-fn classify(
-    context: &ResponseContext,
-    error: hyper_util::client::legacy::Error,
-    connect_timeout: Duration,
-) -> Error {
-    let before_send = error.is_connect();
-    if before_send && has_timed_out(&error) {
-        return Error::Timeout {
-            service: context.service,
-            method: context.method.clone(),
-            path: context.path.clone(),
-            kind: TimeoutKind::Connect,
-            after: connect_timeout,
-        };
+/// Maps a pool error: a connect timeout becomes [`Error::Timeout`], any other failure
+/// [`Error::Transport`], marked as before sending when none of the request was written.
+fn classify(context: &ResponseContext, error: SendError, connect_timeout: Duration) -> Error {
+    match error {
+        SendError::Uri => transport_error(
+            context,
+            true,
+            "the request URI has no scheme or host".into(),
+        ),
+        SendError::Connect(source) => {
+            if has_timed_out(source.as_ref()) {
+                return Error::Timeout {
+                    service: context.service,
+                    method: context.method.clone(),
+                    path: context.path.clone(),
+                    kind: TimeoutKind::Connect,
+                    after: connect_timeout,
+                };
+            }
+            transport_error(context, true, source)
+        }
+        SendError::Request { error, sent } => transport_error(context, !sent, Box::new(error)),
     }
-    transport_error(context, before_send, Box::new(error))
 }
 
 /// Reports whether an I/O error of kind `TimedOut` is anywhere in the source chain.

@@ -7,28 +7,28 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::Stream;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, Scheme};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
-use tower::util::BoxCloneSyncService;
 use url::Url;
 
 use crate::config::{Config, Service};
 use crate::decode::{self, ResponseContext};
 use crate::error::{Error, TimeoutKind};
-use crate::middleware::auth::AuthLayer;
-use crate::middleware::buffer::BufferLayer;
+use crate::middleware::auth::{Auth, AuthLayer};
+use crate::middleware::buffer::{Buffer, BufferLayer};
 use crate::middleware::retry::{RetryPolicy, retry_after};
-use crate::middleware::timeout::{AttemptTimeoutLayer, OverallTimeoutLayer};
-use crate::middleware::trace::TraceLayer;
-use crate::middleware::transport::{Connector, Transport, transport_error};
-use crate::middleware::user_agent::UserAgentLayer;
-use crate::middleware::{
-    HttpRequest, HttpResponse, Payload, RequestMeta, ResponseBody, idempotent_method,
+use crate::middleware::timeout::{
+    AttemptTimeout, AttemptTimeoutLayer, OverallTimeout, OverallTimeoutLayer,
 };
+use crate::middleware::trace::{Trace, TraceLayer};
+use crate::middleware::transport::{Connector, Transport, transport_error};
+use crate::middleware::user_agent::{UserAgent, UserAgentLayer};
+use crate::middleware::{HttpRequest, Payload, RequestMeta, ResponseBody, idempotent_method};
 use crate::pool::Pool;
 use crate::request::{Multipart, Operation, Query};
 use crate::token::{Anonymous, TokenProvider};
@@ -36,8 +36,13 @@ use crate::token::{Anonymous, TokenProvider};
 /// How long an idle connection stays in the pool.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The composed middleware stack, from the trace layer down to the transport.
-type Stack = BoxCloneSyncService<HttpRequest, HttpResponse, Error>;
+/// The composed middleware stack, from the trace layer down to the transport. It is a
+/// concrete type, so that a call's future is one value with no allocation per layer.
+type Stack = Trace<
+    OverallTimeout<
+        tower::retry::Retry<RetryPolicy, Auth<AttemptTimeout<UserAgent<Buffer<Transport>>>>>,
+    >,
+>;
 
 /// The HTTP client every service crate sends its requests through.
 ///
@@ -59,6 +64,28 @@ struct Inner {
     transport: Transport,
     tokens: Arc<dyn TokenProvider>,
     stack: Stack,
+    /// The base URL of each service in [`BASE_SERVICES`], in the same order.
+    bases: [Option<BaseParts>; 8],
+}
+
+/// The services with a base URL.
+const BASE_SERVICES: [Service; 8] = [
+    Service::Registry,
+    Service::Datastore,
+    Service::Prov,
+    Service::Search,
+    Service::Jobs,
+    Service::IdService,
+    Service::Auth,
+    Service::Issuer,
+];
+
+impl Inner {
+    /// Returns the parsed base URL of `service`.
+    fn base_parts(&self, service: Service) -> Option<&BaseParts> {
+        let index = BASE_SERVICES.iter().position(|known| *known == service)?;
+        self.bases.get(index)?.as_ref()
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -99,6 +126,8 @@ impl HttpClient {
         transport: Transport,
         tokens: Arc<dyn TokenProvider>,
     ) -> Self {
+        let bases =
+            BASE_SERVICES.map(|service| config.endpoints.url(service).and_then(BaseParts::of));
         let stack = tower::ServiceBuilder::new()
             .layer(TraceLayer)
             .layer(OverallTimeoutLayer::new(config.timeouts.overall))
@@ -116,7 +145,8 @@ impl HttpClient {
                 user_agent,
                 transport,
                 tokens,
-                stack: BoxCloneSyncService::new(stack),
+                stack,
+                bases,
             }),
         }
     }
@@ -497,7 +527,8 @@ impl RequestBuilder {
                         "external hosts have no base URL; use `HttpClient::request_url`",
                     ));
                 };
-                service_uri(base, &path, &self.query)?
+                let parts = self.client.inner.base_parts(self.service);
+                service_uri(base, parts, &path, &self.query)?
             }
             Target::Url(url) => full_uri(url, &self.query)?,
         };
@@ -520,33 +551,63 @@ impl RequestBuilder {
     }
 }
 
+/// A service's base URL taken apart once, so that each request parses only its own path.
+struct BaseParts {
+    scheme: Scheme,
+    authority: Authority,
+    /// The base path without its trailing slash.
+    path: String,
+}
+
+impl BaseParts {
+    /// Takes `url` apart, or returns `None` when `http` cannot represent its scheme or
+    /// authority; requests to it then take the slower path through [`Url`].
+    fn of(url: &Url) -> Option<BaseParts> {
+        Some(BaseParts {
+            scheme: Scheme::try_from(url.scheme()).ok()?,
+            authority: Authority::try_from(url.authority()).ok()?,
+            path: url.path().trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
 /// Builds the URI of a request to `path` below the service base URL `base`, and returns it
 /// with the request's path for spans and errors.
 ///
-/// A path made only of characters that need no escaping is appended as it is; any other path
+/// A path made only of characters that need no escaping is appended as it is. Any other path
 /// goes through [`Url::set_path`], which escapes it and resolves dot segments.
-fn service_uri(base: &Url, path: &str, query: &Query) -> Result<(http::Uri, String), Error> {
-    let base_path = base.path().trim_end_matches('/');
-    if !is_plain_path(path) {
+fn service_uri(
+    base: &Url,
+    parts: Option<&BaseParts>,
+    path: &str,
+    query: &Query,
+) -> Result<(http::Uri, String), Error> {
+    let Some(parts) = parts.filter(|_| is_plain_path(path)) else {
+        let base_path = base.path().trim_end_matches('/');
         let mut url = base.clone();
         url.set_path(&format!("{base_path}{path}"));
         return full_uri(url, query);
-    }
-    let origin = base.as_str().trim_end_matches('/');
-    let origin = origin.strip_suffix(base_path).unwrap_or(origin);
-    let encoded = query.encode();
-    let mut text = String::with_capacity(
-        origin.len() + base_path.len() + path.len() + encoded.as_ref().map_or(0, |q| q.len() + 1),
-    );
-    text.push_str(origin);
-    text.push_str(base_path);
-    text.push_str(path);
-    let full_path = text[origin.len()..].to_owned();
-    if let Some(encoded) = encoded {
-        text.push('?');
-        text.push_str(&encoded);
-    }
-    let uri = parse_uri(text, &full_path)?;
+    };
+    let mut full_path = String::with_capacity(parts.path.len() + path.len());
+    full_path.push_str(&parts.path);
+    full_path.push_str(path);
+    let target = match query.encode() {
+        Some(encoded) => format!("{full_path}?{encoded}"),
+        None => full_path.clone(),
+    };
+    let invalid = |err: http::Error| {
+        Error::config(
+            "url",
+            full_path.clone(),
+            format!("not a valid request URI ({err}); check the base URL and path"),
+        )
+    };
+    let uri = http::Uri::builder()
+        .scheme(parts.scheme.clone())
+        .authority(parts.authority.clone())
+        .path_and_query(target)
+        .build()
+        .map_err(invalid)?;
     Ok((uri, full_path))
 }
 

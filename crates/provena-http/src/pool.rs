@@ -143,11 +143,12 @@ impl Pool {
                 // The connection opened meanwhile settled on HTTP/1.1.
                 break;
             }
-            let conn = self.connect(host, &uri).await;
+            // Connecting is rare, so its large future is boxed to keep this one small.
+            let conn = Box::pin(self.connect(host, &uri)).await;
             drop(guard);
             return self.send_on_new(conn?, host, request, &uri).await;
         }
-        let conn = self.connect(host, &uri).await?;
+        let conn = Box::pin(self.connect(host, &uri)).await?;
         self.send_on_new(conn, host, request, &uri).await
     }
 
@@ -191,7 +192,7 @@ impl Pool {
         let mut hosts = self.shared.lock();
         if let Some(index) = hosts
             .iter()
-            .position(|host| host.scheme == *scheme && host.authority == *authority)
+            .position(|host| host.scheme == *scheme && same_authority(&host.authority, authority))
         {
             return index;
         }
@@ -341,6 +342,12 @@ impl SendFailure {
             }),
         }
     }
+}
+
+/// Reports whether two authorities are equal, ignoring case. Requests to one host write it
+/// the same way, so the exact comparison usually decides.
+fn same_authority(known: &Authority, other: &Authority) -> bool {
+    known.as_str() == other.as_str() || known == other
 }
 
 /// Returns `uri` as an HTTP/1.1 request target: the path and query only.

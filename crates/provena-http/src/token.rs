@@ -74,6 +74,16 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// [`Error::SignIn`] when the token cannot be refreshed.
     async fn refresh(&self, rejected: &Secret) -> Result<Secret, Error>;
 
+    /// Returns a token that is valid now when one is at hand without waiting, such as a
+    /// cached token that is not about to expire.
+    ///
+    /// The client sends a request at once with this token and calls
+    /// [`access_token`](TokenProvider::access_token) only when it returns `None`, which is
+    /// the default.
+    fn cached_token(&self) -> Option<Secret> {
+        None
+    }
+
     /// Reports whether requests carry a token from this provider at all. Only
     /// [`Anonymous`] returns `false`: its requests go out without an `Authorization` header,
     /// for the services' public routes.
@@ -99,6 +109,10 @@ impl StaticToken {
 impl TokenProvider for StaticToken {
     async fn access_token(&self) -> Result<Secret, Error> {
         Ok(self.0.clone())
+    }
+
+    fn cached_token(&self) -> Option<Secret> {
+        Some(self.0.clone())
     }
 
     async fn refresh(&self, _rejected: &Secret) -> Result<Secret, Error> {

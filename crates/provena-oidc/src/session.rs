@@ -622,6 +622,15 @@ impl TokenProvider for Session {
     async fn refresh(&self, rejected: &Secret) -> Result<Secret, Error> {
         self.token(Some(rejected)).await
     }
+
+    fn cached_token(&self) -> Option<Secret> {
+        if let Method::Static(token) = &self.inner.settings.method {
+            return Some(token.clone());
+        }
+        self.current()
+            .filter(|current| self.is_fresh(current))
+            .map(|current| current.token)
+    }
 }
 
 /// The kind of credential a rejected grant was using.

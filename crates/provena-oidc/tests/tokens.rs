@@ -352,3 +352,39 @@ async fn static_token_is_returned_and_never_refreshed() {
         .unwrap_err();
     assert!(error.to_string().contains("static bearer token"), "{error}");
 }
+
+#[tokio::test]
+async fn cached_token_offered_only_while_fresh() {
+    let Some(provider) = Provider::get() else {
+        return;
+    };
+    let (fresh, _store) = signed_in(
+        &provider,
+        "client-tools",
+        &["openid"],
+        Duration::ZERO,
+        false,
+    )
+    .await;
+    let current = fresh.access_token().await.unwrap();
+    assert_eq!(fresh.cached_token(), Some(current));
+
+    let (expiring, _store) = signed_in(
+        &provider,
+        "client-tools",
+        &["openid"],
+        ALWAYS_REFRESH,
+        false,
+    )
+    .await;
+    assert_eq!(expiring.cached_token(), None);
+
+    let fixed = SignIn::new(&provider.http())
+        .static_token("fixed-token")
+        .build()
+        .unwrap();
+    assert_eq!(
+        fixed.cached_token().map(|token| token.expose().to_owned()),
+        Some(String::from("fixed-token"))
+    );
+}

@@ -1,8 +1,10 @@
 //! Bearer tokens for the deployment's own hosts.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use http::HeaderValue;
 use http::StatusCode;
@@ -81,6 +83,8 @@ impl BearerCache {
 #[derive(Debug)]
 struct Base {
     scheme: String,
+    /// The host and port as the URL writes them, for the quick comparison.
+    authority: String,
     host: String,
     port: Option<u16>,
     path: String,
@@ -90,6 +94,7 @@ impl Base {
     fn new(url: &Url) -> Base {
         Base {
             scheme: url.scheme().to_owned(),
+            authority: url.authority().to_owned(),
             host: url.host_str().unwrap_or_default().to_owned(),
             port: url.port_or_known_default(),
             path: url.path().trim_end_matches('/').to_owned(),
@@ -99,14 +104,32 @@ impl Base {
     /// Reports whether `target` has this base's scheme, host and port, and a path at or
     /// below this base's path.
     fn contains(&self, target: &Target<'_>) -> bool {
-        let below = match target.path.strip_prefix(self.path.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with('/'),
-            None => false,
-        };
-        below
+        self.is_above(target.path)
             && target.port == self.port
             && target.scheme.eq_ignore_ascii_case(&self.scheme)
             && target.host.eq_ignore_ascii_case(&self.host)
+    }
+}
+
+impl Base {
+    /// Reports whether `path` is this base's path or below it.
+    fn is_above(&self, path: &str) -> bool {
+        match path.strip_prefix(self.path.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+
+    /// Reports whether `uri` has this base's scheme and authority written the same way, and
+    /// a path at or below this base's path. Requests built from the base URL always do.
+    fn contains_as_written(&self, uri: &http::Uri) -> bool {
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return false;
+        };
+        scheme == self.scheme
+            && (authority.as_str() == self.authority
+                || authority.as_str().eq_ignore_ascii_case(&self.authority))
+            && self.is_above(uri.path())
     }
 }
 
@@ -173,8 +196,12 @@ impl<S> Auth<S> {
         if !meta.context.service.carries_token() || !self.tokens.sends_tokens() {
             return false;
         }
-        Target::of(request.uri())
-            .is_some_and(|target| self.bases.iter().any(|base| base.contains(&target)))
+        let uri = request.uri();
+        if self.bases.iter().any(|base| base.contains_as_written(uri)) {
+            return true;
+        }
+        // A URL written another way, such as with its default port, is compared part by part.
+        Target::of(uri).is_some_and(|target| self.bases.iter().any(|base| base.contains(&target)))
     }
 }
 
@@ -185,7 +212,7 @@ where
 {
     type Response = HttpResponse;
     type Error = Error;
-    type Future = BoxFuture<Result<HttpResponse, Error>>;
+    type Future = AuthFuture<S>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.inner.poll_ready(cx)
@@ -193,40 +220,161 @@ where
 
     fn call(&mut self, mut request: HttpRequest) -> Self::Future {
         let meta = RequestMeta::of(&request);
-        let inner = self.inner.clone();
         if !self.carries_token(&request, &meta) {
             request.headers_mut().remove(AUTHORIZATION);
-            return Box::pin(inner.oneshot(request));
+            return AuthFuture::Sent {
+                inner: self.inner.call(request),
+                refresh: None,
+            };
         }
+
+        // A cached token goes out at once, because the inner service was made ready for this call.
+        if let Some(token) = self.tokens.cached_token() {
+            let value = match self.bearer.value(&token) {
+                Ok(value) => value,
+                Err(error) => return AuthFuture::Failed { error: Some(error) },
+            };
+            let refresh = Refresh {
+                inner: self.inner.clone(),
+                request: clone_request(&request),
+                token,
+                tokens: self.tokens.clone(),
+                bearer: self.bearer.clone(),
+                meta,
+            };
+            request.headers_mut().insert(AUTHORIZATION, value);
+            return AuthFuture::Sent {
+                inner: self.inner.call(request),
+                refresh: Some(Box::new(refresh)),
+            };
+        }
+
+        // Otherwise the provider is asked first, on a clone of the inner service.
+        let inner = self.inner.clone();
         let tokens = self.tokens.clone();
         let bearer = self.bearer.clone();
-        Box::pin(async move {
-            let token = tokens.access_token().await?;
-            let retry = clone_request(&request);
-            let value = bearer.value(&token)?;
-            request.headers_mut().insert(AUTHORIZATION, value);
-            let response = inner.clone().oneshot(request).await?;
-            if response.status() != StatusCode::UNAUTHORIZED {
-                return Ok(response);
+        AuthFuture::Boxed {
+            future: Box::pin(async move {
+                let token = tokens.access_token().await?;
+                let refresh = Refresh {
+                    inner: inner.clone(),
+                    request: clone_request(&request),
+                    token: token.clone(),
+                    tokens,
+                    bearer: bearer.clone(),
+                    meta,
+                };
+                request
+                    .headers_mut()
+                    .insert(AUTHORIZATION, bearer.value(&token)?);
+                let response = inner.oneshot(request).await?;
+                match refresh.needed(&response) {
+                    true => refresh.send().await,
+                    false => Ok(response),
+                }
+            }),
+        }
+    }
+}
+
+/// The request copy, token and services needed to send a request once more with a fresh
+/// token.
+struct Refresh<S> {
+    inner: S,
+    request: HttpRequest,
+    token: Secret,
+    tokens: Arc<dyn TokenProvider>,
+    bearer: Arc<BearerCache>,
+    meta: Arc<RequestMeta>,
+}
+
+impl<S> Refresh<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Send + 'static,
+    S::Future: Send,
+{
+    /// Reports whether `response` rejects the token itself, and this call has not refreshed
+    /// it yet.
+    fn needed(&self, response: &HttpResponse) -> bool {
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return false;
+        }
+        let (detail, _) = decode::parse_detail(response.body().buffered());
+        if !REFRESHABLE_DETAILS.contains(&detail.as_str())
+            || self.meta.refreshed.swap(true, Ordering::SeqCst)
+        {
+            return false;
+        }
+        tracing::debug!(
+            target: "provena_http",
+            detail = %detail,
+            "access token rejected, refreshing it once"
+        );
+        true
+    }
+
+    /// Refreshes the token and sends the request again.
+    async fn send(self) -> Result<HttpResponse, Error> {
+        let fresh = self.tokens.refresh(&self.token).await?;
+        let mut request = self.request;
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, self.bearer.value(&fresh)?);
+        self.inner.oneshot(request).await
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Auth`].
+    #[project = AuthProjection]
+    pub(crate) enum AuthFuture<S>
+    where
+        S: Service<HttpRequest>,
+    {
+        /// The request is under way, with what a refresh needs when it carries a token.
+        Sent {
+            #[pin]
+            inner: S::Future,
+            refresh: Option<Box<Refresh<S>>>,
+        },
+        /// The token is being fetched, or refreshed and the request sent again.
+        Boxed {
+            future: BoxFuture<Result<HttpResponse, Error>>,
+        },
+        /// The request could not be prepared.
+        Failed {
+            error: Option<Error>,
+        },
+    }
+}
+
+impl<S> Future for AuthFuture<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Send + 'static,
+    S::Future: Send,
+{
+    type Output = Result<HttpResponse, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.as_mut().project() {
+            AuthProjection::Sent { inner, refresh } => {
+                let response = ready!(inner.poll(cx))?;
+                let Some(refresh) = refresh.take().filter(|refresh| refresh.needed(&response))
+                else {
+                    return Poll::Ready(Ok(response));
+                };
+                let mut future: BoxFuture<_> = Box::pin(refresh.send());
+                let polled = future.as_mut().poll(cx);
+                self.set(AuthFuture::Boxed { future });
+                polled
             }
-            let (detail, _) = decode::parse_detail(response.body().buffered());
-            if !REFRESHABLE_DETAILS.contains(&detail.as_str())
-                || meta.refreshed.swap(true, Ordering::SeqCst)
-            {
-                return Ok(response);
+            AuthProjection::Boxed { future } => future.as_mut().poll(cx),
+            AuthProjection::Failed { error } => {
+                Poll::Ready(Err(error.take().unwrap_or_else(|| {
+                    Error::sign_in("the request future was polled after it completed")
+                })))
             }
-            tracing::debug!(
-                target: "provena_http",
-                detail = %detail,
-                "access token rejected, refreshing it once"
-            );
-            let fresh = tokens.refresh(&token).await?;
-            let mut retry = retry;
-            retry
-                .headers_mut()
-                .insert(AUTHORIZATION, bearer.value(&fresh)?);
-            inner.oneshot(retry).await
-        })
+        }
     }
 }
 
@@ -240,17 +388,29 @@ mod tests {
     use super::*;
     use crate::middleware::testing;
 
-    /// Hands out `token-1`, then `token-2` after a refresh, and counts refreshes.
+    /// Hands out `token-1`, then `token-2` after a refresh, and counts refreshes. With
+    /// `cached` set, it also offers the current token without waiting.
     #[derive(Debug, Default)]
     struct Rotating {
         refreshes: Mutex<u32>,
+        cached: bool,
+    }
+
+    impl Rotating {
+        fn current(&self) -> Secret {
+            let refreshes = *self.refreshes.lock().unwrap();
+            Secret::new(format!("token-{}", refreshes + 1))
+        }
     }
 
     #[async_trait]
     impl TokenProvider for Rotating {
         async fn access_token(&self) -> Result<Secret, Error> {
-            let refreshes = *self.refreshes.lock().unwrap();
-            Ok(Secret::new(format!("token-{}", refreshes + 1)))
+            Ok(self.current())
+        }
+
+        fn cached_token(&self) -> Option<Secret> {
+            self.cached.then(|| self.current())
         }
 
         async fn refresh(&self, _rejected: &Secret) -> Result<Secret, Error> {
@@ -324,6 +484,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cached_token_is_refreshed_once() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let tokens = Arc::new(Rotating {
+            cached: true,
+            ..Rotating::default()
+        });
+        let service = layer(tokens.clone()).layer(service("Not authenticated", seen.clone()));
+        let request = testing::request(
+            ProvenaService::Registry,
+            Method::GET,
+            "http://127.0.0.1:9000/registry/x",
+        );
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(*tokens.refreshes.lock().unwrap(), 1);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].as_ref().unwrap(), "Bearer token-1");
+        assert_eq!(seen[1].as_ref().unwrap(), "Bearer token-2");
+    }
+
+    #[tokio::test]
     async fn other_401_is_not_refreshed() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let tokens = Arc::new(Rotating::default());
@@ -340,6 +522,34 @@ mod tests {
         assert_eq!(response.status(), 401);
         assert_eq!(*tokens.refreshes.lock().unwrap(), 0);
         assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn base_written_another_way_gets_token() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let endpoints = Endpoints::single_base("http://127.0.0.1:80").unwrap();
+        let tokens = Arc::new(Rotating {
+            cached: true,
+            ..Rotating::default()
+        });
+        let service = AuthLayer::new(tokens, &endpoints).layer(service("", seen.clone()));
+        let uris = [
+            "http://127.0.0.1/registry/x",
+            "http://127.0.0.1:80/registry/x",
+            "http://127.0.0.1/registry",
+        ];
+        for uri in uris {
+            let request = testing::request(ProvenaService::Registry, Method::GET, uri);
+            service.clone().oneshot(request).await.unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        for (index, header) in seen.iter().enumerate() {
+            let header = header
+                .as_ref()
+                .unwrap_or_else(|| panic!("case {index} had no token"));
+            assert_eq!(header, "Bearer token-1");
+        }
     }
 
     #[tokio::test]

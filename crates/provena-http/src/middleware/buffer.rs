@@ -1,13 +1,17 @@
 //! Reads response bodies into memory, within the configured size limit.
 
-use std::task::{Context, Poll};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
+use http_body_util::combinators::Collect;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
 use super::transport::transport_error;
-use super::{BoxFuture, HttpRequest, HttpResponse, RequestMeta, ResponseBody};
+use super::{HttpRequest, HttpResponse, RequestMeta, ResponseBody};
 use crate::error::{BoxError, Error};
 
 /// Adds [`Buffer`] to a stack.
@@ -32,14 +36,13 @@ pub(crate) struct Buffer<S> {
 
 impl<S, B> Service<HttpRequest> for Buffer<S>
 where
-    S: Service<HttpRequest, Response = http::Response<B>, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
+    S: Service<HttpRequest, Response = http::Response<B>, Error = Error>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     type Response = HttpResponse;
     type Error = Error;
-    type Future = BoxFuture<Result<HttpResponse, Error>>;
+    type Future = BufferFuture<S::Future, B>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.inner.poll_ready(cx)
@@ -47,35 +50,101 @@ where
 
     fn call(&mut self, request: HttpRequest) -> Self::Future {
         let meta = RequestMeta::of(&request);
-        let inner = self.inner.clone();
-        Box::pin(async move {
-            let response = inner.oneshot(request).await?;
-            let (parts, body) = response.into_parts();
-            if meta.streaming && parts.status.is_success() {
-                let stream = body.map_err(Into::into).boxed_unsync();
-                return Ok(http::Response::from_parts(
-                    parts,
-                    ResponseBody::Streaming(stream),
-                ));
-            }
-            let collected = Limited::new(body, meta.limit).collect().await;
-            let bytes = match collected {
-                Ok(collected) => collected.to_bytes(),
-                Err(err) if err.is::<LengthLimitError>() => {
-                    return Err(Error::TooLarge {
-                        service: meta.context.service,
-                        method: meta.context.method.clone(),
-                        path: meta.context.path.clone(),
-                        limit: meta.limit,
+        BufferFuture::Head {
+            inner: self.inner.call(request),
+            meta,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Buffer`]: first the response head, then the body read within the
+    /// limit.
+    #[project = BufferProjection]
+    pub(crate) enum BufferFuture<F, B>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        /// Waiting for the response head.
+        Head {
+            #[pin]
+            inner: F,
+            meta: Arc<RequestMeta>,
+        },
+        /// Reading the body.
+        Body {
+            #[pin]
+            collect: Collect<Limited<B>>,
+            parts: Option<http::response::Parts>,
+            meta: Arc<RequestMeta>,
+        },
+    }
+}
+
+impl<F, B> Future for BufferFuture<F, B>
+where
+    F: Future<Output = Result<http::Response<B>, Error>>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                BufferProjection::Head { inner, meta } => {
+                    let response = ready!(inner.poll(cx))?;
+                    let (parts, body) = response.into_parts();
+                    if meta.streaming && parts.status.is_success() {
+                        let stream = body.map_err(Into::into).boxed_unsync();
+                        return Poll::Ready(Ok(http::Response::from_parts(
+                            parts,
+                            ResponseBody::Streaming(stream),
+                        )));
+                    }
+                    let meta = meta.clone();
+                    let collect = Limited::new(body, meta.limit).collect();
+                    self.set(BufferFuture::Body {
+                        collect,
+                        parts: Some(parts),
+                        meta,
                     });
                 }
-                Err(err) => return Err(transport_error(&meta.context, false, err)),
-            };
-            Ok(http::Response::from_parts(
-                parts,
-                ResponseBody::Buffered(bytes),
-            ))
-        })
+                BufferProjection::Body {
+                    collect,
+                    parts,
+                    meta,
+                } => {
+                    let bytes = match ready!(collect.poll(cx)) {
+                        Ok(collected) => collected.to_bytes(),
+                        Err(err) if err.is::<LengthLimitError>() => {
+                            return Poll::Ready(Err(Error::TooLarge {
+                                service: meta.context.service,
+                                method: meta.context.method.clone(),
+                                path: meta.context.path.clone(),
+                                limit: meta.limit,
+                            }));
+                        }
+                        Err(err) => {
+                            return Poll::Ready(Err(transport_error(&meta.context, false, err)));
+                        }
+                    };
+                    // The head is taken once, when the body is complete.
+                    let Some(parts) = parts.take() else {
+                        return Poll::Ready(Err(transport_error(
+                            &meta.context,
+                            false,
+                            "response polled after it completed".into(),
+                        )));
+                    };
+                    return Poll::Ready(Ok(http::Response::from_parts(
+                        parts,
+                        ResponseBody::Buffered(bytes),
+                    )));
+                }
+            }
+        }
     }
 }
 
@@ -86,6 +155,7 @@ mod tests {
     use crate::middleware::testing;
     use http::Method;
     use http_body_util::Full;
+    use tower::ServiceExt;
 
     fn serve(
         body: &'static str,

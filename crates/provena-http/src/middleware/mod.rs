@@ -28,12 +28,14 @@ pub(crate) mod user_agent;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Method;
 use http_body_util::combinators::UnsyncBoxBody;
+use tokio::time::Instant;
 
 use crate::decode::ResponseContext;
 use crate::error::BoxError;
@@ -87,7 +89,7 @@ impl std::fmt::Debug for ResponseBody {
 
 /// Per-request settings that the layers read, carried in the request extensions as an
 /// `Arc<RequestMeta>` so that copying a request for a retry stays cheap.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct RequestMeta {
     /// The service, method and path, for spans and errors.
     pub(crate) context: ResponseContext,
@@ -98,11 +100,16 @@ pub(crate) struct RequestMeta {
     /// Whether a successful body is streamed to the caller instead of read into memory.
     pub(crate) streaming: bool,
     /// Set once the token has been refreshed for this call. Retried copies of the request
-    /// share it, so one call refreshes at most once.
-    pub(crate) refreshed: Arc<AtomicBool>,
-    /// The number of the current attempt, starting at 1. The retried copies of the request
-    /// share it, and the retry layer raises it before each retry.
-    pub(crate) attempts: Arc<AtomicU32>,
+    /// share the metadata, so one call refreshes at most once.
+    pub(crate) refreshed: AtomicBool,
+    /// The number of the current attempt, starting at 1. The retry layer raises it before
+    /// each retry.
+    pub(crate) attempts: AtomicU32,
+    /// The end of the whole call and the overall limit, set by the overall timeout layer.
+    pub(crate) deadline: OnceLock<(Instant, Duration)>,
+    /// The number of running attempts whose timer fires no later than `deadline`. While it
+    /// is above zero, the overall timeout layer needs no timer of its own.
+    pub(crate) watchers: AtomicUsize,
 }
 
 impl RequestMeta {
@@ -123,8 +130,10 @@ impl RequestMeta {
             idempotent,
             limit,
             streaming,
-            refreshed: Arc::new(AtomicBool::new(false)),
-            attempts: Arc::new(AtomicU32::new(1)),
+            refreshed: AtomicBool::new(false),
+            attempts: AtomicU32::new(1),
+            deadline: OnceLock::new(),
+            watchers: AtomicUsize::new(0),
         }
     }
 }

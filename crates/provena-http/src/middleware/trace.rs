@@ -1,13 +1,15 @@
 //! One tracing span per request.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use tower::{Layer, Service, ServiceExt};
-use tracing::Instrument;
+use tower::{Layer, Service};
 
-use super::{BoxFuture, HttpRequest, HttpResponse, RequestMeta};
+use super::{HttpRequest, HttpResponse, RequestMeta};
 use crate::error::{Error, display_chain};
 
 /// Adds [`Trace`] to a stack.
@@ -34,12 +36,11 @@ pub(crate) struct Trace<S> {
 
 impl<S> Service<HttpRequest> for Trace<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
+    S: Service<HttpRequest, Response = HttpResponse, Error = Error>,
 {
     type Response = HttpResponse;
     type Error = Error;
-    type Future = BoxFuture<Result<HttpResponse, Error>>;
+    type Future = TraceFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.inner.poll_ready(cx)
@@ -58,32 +59,64 @@ where
             attempt = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        let inner = self.inner.clone();
-        let started = Instant::now();
-        let call = async move {
-            let result = inner.oneshot(request).await;
-            let span = tracing::Span::current();
-            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("latency_ms", latency_ms);
-            span.record("attempt", meta.attempts.load(Ordering::SeqCst));
-            match &result {
-                Ok(response) => {
-                    span.record("status", response.status().as_u16());
-                    tracing::debug!(target: "provena_http", "response received");
-                }
-                Err(error) => {
-                    if let Some(status) = error.status() {
-                        span.record("status", status.as_u16());
-                    }
-                    tracing::debug!(
-                        target: "provena_http",
-                        error = %display_chain(error),
-                        "request failed"
-                    );
-                }
-            }
-            result
+        // With no subscriber that records the span, the clock is not read.
+        let started = (!span.is_disabled()).then(Instant::now);
+        let inner = {
+            let _entered = span.enter();
+            self.inner.call(request)
         };
-        Box::pin(call.instrument(span))
+        TraceFuture {
+            inner,
+            span,
+            meta,
+            started,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Trace`]: the inner call, polled inside the request span.
+    pub(crate) struct TraceFuture<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+        meta: Arc<RequestMeta>,
+        started: Option<Instant>,
+    }
+}
+
+impl<F> Future for TraceFuture<F>
+where
+    F: Future<Output = Result<HttpResponse, Error>>,
+{
+    type Output = Result<HttpResponse, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let result = ready!(this.inner.poll(cx));
+        if let Some(started) = this.started {
+            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            this.span.record("latency_ms", latency_ms);
+            this.span
+                .record("attempt", this.meta.attempts.load(Ordering::SeqCst));
+        }
+        match &result {
+            Ok(response) => {
+                this.span.record("status", response.status().as_u16());
+                tracing::debug!(target: "provena_http", "response received");
+            }
+            Err(error) => {
+                if let Some(status) = error.status() {
+                    this.span.record("status", status.as_u16());
+                }
+                tracing::debug!(
+                    target: "provena_http",
+                    error = %display_chain(error),
+                    "request failed"
+                );
+            }
+        }
+        Poll::Ready(result)
     }
 }

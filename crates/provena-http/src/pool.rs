@@ -82,6 +82,34 @@ struct Idle {
     since: Instant,
 }
 
+/// A host entry's index and `Host` header, looked up once per request.
+struct Target {
+    index: usize,
+    host_header: HeaderValue,
+}
+
+/// Takes a live connection from `entry`: the shared HTTP/2 connection, or the most recently
+/// used idle HTTP/1.1 one that is younger than `idle_timeout`.
+fn take_pooled(entry: &mut Host, idle_timeout: Duration) -> Option<Conn> {
+    if let Some(sender) = &entry.http2 {
+        if !sender.is_closed() {
+            return Some(Conn::Http2(sender.clone()));
+        }
+        entry.http2 = None;
+    }
+    if entry.idle.is_empty() {
+        return None;
+    }
+    let now = Instant::now();
+    while let Some(idle) = entry.idle.pop() {
+        let fresh = now.saturating_duration_since(idle.since) < idle_timeout;
+        if fresh && !idle.sender.is_closed() {
+            return Some(Conn::Http1(idle.sender));
+        }
+    }
+    None
+}
+
 /// A connection taken from the pool or newly opened.
 enum Conn {
     Http1(http1::SendRequest<RequestBody>),
@@ -110,15 +138,15 @@ impl Pool {
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(SendError::Uri);
         };
-        let host = self.host_index(scheme, authority);
+        let (host, mut pooled) = self.target(scheme, authority);
 
         let mut waited = false;
         loop {
             // Pooled connections come first. One that rejects the request without writing any
             // of it (closed by the server while idle) is dropped, and the request goes to the
             // next.
-            while let Some(conn) = self.checkout(host) {
-                match self.send_on(conn, host, request, &uri).await {
+            while let Some(conn) = pooled.take().or_else(|| self.checkout(host.index)) {
+                match self.send_on(conn, &host, request, &uri).await {
                     Ok(response) => return Ok(response),
                     Err(SendFailure::Unsent(back, _)) => request = *back,
                     Err(SendFailure::Failed(error)) => return Err(error),
@@ -129,34 +157,34 @@ impl Pool {
             let lock = if waited {
                 None
             } else {
-                self.connect_lock(host)
+                self.connect_lock(host.index)
             };
             let Some(lock) = lock else {
                 break;
             };
             let guard = lock.lock_owned().await;
             waited = true;
-            if self.has_pooled(host) {
+            if self.has_pooled(host.index) {
                 continue;
             }
-            if self.connect_lock(host).is_none() {
+            if self.connect_lock(host.index).is_none() {
                 // The connection opened meanwhile settled on HTTP/1.1.
                 break;
             }
             // Connecting is rare, so its large future is boxed to keep this one small.
-            let conn = Box::pin(self.connect(host, &uri)).await;
+            let conn = Box::pin(self.connect(host.index, &uri)).await;
             drop(guard);
-            return self.send_on_new(conn?, host, request, &uri).await;
+            return self.send_on_new(conn?, &host, request, &uri).await;
         }
-        let conn = Box::pin(self.connect(host, &uri)).await?;
-        self.send_on_new(conn, host, request, &uri).await
+        let conn = Box::pin(self.connect(host.index, &uri)).await?;
+        self.send_on_new(conn, &host, request, &uri).await
     }
 
     /// Sends `request` on a connection that was just opened.
     async fn send_on_new(
         &self,
         conn: Conn,
-        host: usize,
+        host: &Target,
         request: Request<RequestBody>,
         uri: &Uri,
     ) -> Result<Response<PooledBody>, SendError> {
@@ -187,46 +215,43 @@ impl Pool {
         })
     }
 
-    /// Returns the index of the entry for `scheme` and `authority`, adding it if new.
-    fn host_index(&self, scheme: &Scheme, authority: &Authority) -> usize {
+    /// Returns the entry for `scheme` and `authority`, adding it if new, and takes a pooled
+    /// connection to it under the same lock.
+    fn target(&self, scheme: &Scheme, authority: &Authority) -> (Target, Option<Conn>) {
         let mut hosts = self.shared.lock();
         if let Some(index) = hosts
             .iter()
             .position(|host| host.scheme == *scheme && same_authority(&host.authority, authority))
         {
-            return index;
+            let entry = &mut hosts[index];
+            let target = Target {
+                index,
+                host_header: entry.host_header.clone(),
+            };
+            return (target, take_pooled(entry, self.shared.idle_timeout));
         }
+        let host_header = host_header(scheme, authority);
         hosts.push(Host {
             scheme: scheme.clone(),
             authority: authority.clone(),
-            host_header: host_header(scheme, authority),
+            host_header: host_header.clone(),
             http2: None,
             idle: Vec::new(),
             speaks_http1: false,
             connecting: Arc::new(tokio::sync::Mutex::new(())),
         });
-        hosts.len() - 1
+        let target = Target {
+            index: hosts.len() - 1,
+            host_header,
+        };
+        (target, None)
     }
 
     /// Takes a live connection to `host` from the pool: the shared HTTP/2 connection, or the
     /// most recently used idle HTTP/1.1 one.
     fn checkout(&self, host: usize) -> Option<Conn> {
         let mut hosts = self.shared.lock();
-        let entry = hosts.get_mut(host)?;
-        if let Some(sender) = &entry.http2 {
-            if !sender.is_closed() {
-                return Some(Conn::Http2(sender.clone()));
-            }
-            entry.http2 = None;
-        }
-        let now = Instant::now();
-        while let Some(idle) = entry.idle.pop() {
-            let fresh = now.saturating_duration_since(idle.since) < self.shared.idle_timeout;
-            if fresh && !idle.sender.is_closed() {
-                return Some(Conn::Http1(idle.sender));
-            }
-        }
-        None
+        take_pooled(hosts.get_mut(host)?, self.shared.idle_timeout)
     }
 
     /// Opens a connection to `host` and, when it speaks HTTP/2, shares it.
@@ -275,7 +300,7 @@ impl Pool {
     async fn send_on(
         &self,
         conn: Conn,
-        host: usize,
+        host: &Target,
         mut request: Request<RequestBody>,
         uri: &Uri,
     ) -> Result<Response<PooledBody>, SendFailure> {
@@ -292,20 +317,17 @@ impl Pool {
                 if let Err(error) = sender.ready().await {
                     return Err(SendFailure::Unsent(Box::new(request), error));
                 }
-                let host_header = self.shared.lock().get(host).map(|h| h.host_header.clone());
-                if let Some(value) = host_header {
-                    request
-                        .headers_mut()
-                        .entry(http::header::HOST)
-                        .or_insert(value);
-                }
+                request
+                    .headers_mut()
+                    .entry(http::header::HOST)
+                    .or_insert_with(|| host.host_header.clone());
                 *request.uri_mut() = origin_form(uri);
                 match sender.try_send_request(request).await {
                     Ok(response) => {
                         let release = Release {
                             sender,
                             pool: Arc::downgrade(&self.shared),
-                            host,
+                            host: host.index,
                         };
                         Ok(response.map(|body| PooledBody::new(body, Some(release))))
                     }

@@ -33,6 +33,9 @@ use crate::pool::Pool;
 use crate::request::{Multipart, Operation, Query};
 use crate::token::{Anonymous, TokenProvider};
 
+/// The `User-Agent` header when the configuration adds no suffix.
+const DEFAULT_USER_AGENT: &str = concat!("provena-rs/", env!("CARGO_PKG_VERSION"));
+
 /// How long an idle connection stays in the pool.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -106,7 +109,13 @@ impl HttpClient {
     /// is requested but cannot be read, or when the `User-Agent` suffix is not a valid header
     /// value.
     pub fn new(config: Config, tokens: Arc<dyn TokenProvider>) -> Result<Self, Error> {
-        let user_agent = HeaderValue::from_str(&config.user_agent).map_err(|_| {
+        let user_agent = if config.user_agent == DEFAULT_USER_AGENT {
+            // A static value is shared by every request without a reference count.
+            Ok(HeaderValue::from_static(DEFAULT_USER_AGENT))
+        } else {
+            HeaderValue::from_str(&config.user_agent)
+        };
+        let user_agent = user_agent.map_err(|_| {
             Error::config(
                 "user_agent_suffix",
                 config.user_agent.clone(),

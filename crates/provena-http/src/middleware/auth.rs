@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use http::HeaderValue;
@@ -27,9 +27,16 @@ pub(crate) const REFRESHABLE_DETAILS: [&str; 2] =
 /// Adds [`Auth`] to a stack.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthLayer {
+    shared: Arc<Shared>,
+}
+
+/// The token provider, the deployment's base URLs and the header cache, behind one reference
+/// count so that copying the layer for each call stays cheap.
+#[derive(Debug)]
+struct Shared {
     tokens: Arc<dyn TokenProvider>,
-    bases: Arc<[Base]>,
-    bearer: Arc<BearerCache>,
+    bases: Box<[Base]>,
+    bearer: BearerCache,
 }
 
 impl AuthLayer {
@@ -40,17 +47,25 @@ impl AuthLayer {
             .map(Base::new)
             .collect();
         Self {
-            tokens,
-            bases,
-            bearer: Arc::default(),
+            shared: Arc::new(Shared {
+                tokens,
+                bases,
+                bearer: BearerCache::default(),
+            }),
         }
     }
 }
 
-/// The `Authorization` value of the token used last, so that each request with the same
-/// token reuses it instead of formatting and checking the token again.
+/// The `Authorization` values of the first token and of the token used last, so that each
+/// request with the same token reuses one instead of formatting and checking the token again.
+///
+/// The first token is read without a lock, which keeps concurrent requests with a static
+/// token from contending. A token that rotates goes through the lock.
 #[derive(Default)]
-struct BearerCache(Mutex<Option<(Secret, HeaderValue)>>);
+struct BearerCache {
+    first: OnceLock<(Secret, HeaderValue)>,
+    latest: Mutex<Option<(Secret, HeaderValue)>>,
+}
 
 impl std::fmt::Debug for BearerCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,8 +76,13 @@ impl std::fmt::Debug for BearerCache {
 impl BearerCache {
     /// Returns the header value for `token`, marked sensitive so that it is never printed.
     fn value(&self, token: &Secret) -> Result<HeaderValue, Error> {
-        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((secret, value)) = cached.as_ref()
+        if let Some((secret, value)) = self.first.get()
+            && secret == token
+        {
+            return Ok(value.clone());
+        }
+        let mut latest = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((secret, value)) = latest.as_ref()
             && secret == token
         {
             return Ok(value.clone());
@@ -73,7 +93,8 @@ impl BearerCache {
             )
         })?;
         value.set_sensitive(true);
-        *cached = Some((token.clone(), value.clone()));
+        let _ = self.first.set((token.clone(), value.clone()));
+        *latest = Some((token.clone(), value.clone()));
         Ok(value)
     }
 }
@@ -164,9 +185,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Auth<S> {
         Auth {
             inner,
-            tokens: self.tokens.clone(),
-            bases: self.bases.clone(),
-            bearer: self.bearer.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
@@ -184,24 +203,27 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct Auth<S> {
     inner: S,
-    tokens: Arc<dyn TokenProvider>,
-    bases: Arc<[Base]>,
-    bearer: Arc<BearerCache>,
+    shared: Arc<Shared>,
 }
 
 impl<S> Auth<S> {
     /// Reports whether `request` goes to one of the deployment's API services and the
     /// provider has tokens to send.
     fn carries_token(&self, request: &HttpRequest, meta: &RequestMeta) -> bool {
-        if !meta.context.service.carries_token() || !self.tokens.sends_tokens() {
+        let shared = &self.shared;
+        if !meta.context.service.carries_token() || !shared.tokens.sends_tokens() {
             return false;
         }
         let uri = request.uri();
-        if self.bases.iter().any(|base| base.contains_as_written(uri)) {
+        if shared
+            .bases
+            .iter()
+            .any(|base| base.contains_as_written(uri))
+        {
             return true;
         }
         // A URL written another way, such as with its default port, is compared part by part.
-        Target::of(uri).is_some_and(|target| self.bases.iter().any(|base| base.contains(&target)))
+        Target::of(uri).is_some_and(|target| shared.bases.iter().any(|base| base.contains(&target)))
     }
 }
 
@@ -229,8 +251,8 @@ where
         }
 
         // A cached token goes out at once, because the inner service was made ready for this call.
-        if let Some(token) = self.tokens.cached_token() {
-            let value = match self.bearer.value(&token) {
+        if let Some(token) = self.shared.tokens.cached_token() {
+            let value = match self.shared.bearer.value(&token) {
                 Ok(value) => value,
                 Err(error) => return AuthFuture::Failed { error: Some(error) },
             };
@@ -238,8 +260,7 @@ where
                 inner: self.inner.clone(),
                 request: clone_request(&request),
                 token,
-                tokens: self.tokens.clone(),
-                bearer: self.bearer.clone(),
+                shared: self.shared.clone(),
                 meta,
             };
             request.headers_mut().insert(AUTHORIZATION, value);
@@ -251,22 +272,19 @@ where
 
         // Otherwise the provider is asked first, on a clone of the inner service.
         let inner = self.inner.clone();
-        let tokens = self.tokens.clone();
-        let bearer = self.bearer.clone();
+        let shared = self.shared.clone();
         AuthFuture::Boxed {
             future: Box::pin(async move {
-                let token = tokens.access_token().await?;
+                let token = shared.tokens.access_token().await?;
+                let value = shared.bearer.value(&token)?;
                 let refresh = Refresh {
                     inner: inner.clone(),
                     request: clone_request(&request),
-                    token: token.clone(),
-                    tokens,
-                    bearer: bearer.clone(),
+                    token,
+                    shared,
                     meta,
                 };
-                request
-                    .headers_mut()
-                    .insert(AUTHORIZATION, bearer.value(&token)?);
+                request.headers_mut().insert(AUTHORIZATION, value);
                 let response = inner.oneshot(request).await?;
                 match refresh.needed(&response) {
                     true => refresh.send().await,
@@ -283,8 +301,7 @@ struct Refresh<S> {
     inner: S,
     request: HttpRequest,
     token: Secret,
-    tokens: Arc<dyn TokenProvider>,
-    bearer: Arc<BearerCache>,
+    shared: Arc<Shared>,
     meta: Arc<RequestMeta>,
 }
 
@@ -315,11 +332,11 @@ where
 
     /// Refreshes the token and sends the request again.
     async fn send(self) -> Result<HttpResponse, Error> {
-        let fresh = self.tokens.refresh(&self.token).await?;
+        let fresh = self.shared.tokens.refresh(&self.token).await?;
         let mut request = self.request;
         request
             .headers_mut()
-            .insert(AUTHORIZATION, self.bearer.value(&fresh)?);
+            .insert(AUTHORIZATION, self.shared.bearer.value(&fresh)?);
         self.inner.oneshot(request).await
     }
 }

@@ -30,6 +30,7 @@ const FACADE_FEATURES: &[&str] = &[
     "sign-in",
     "files",
     "open-browser",
+    "native-roots",
 ];
 
 /// Runs the format check, clippy, docs, feature checks, spec checks (when the documents are

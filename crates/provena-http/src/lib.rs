@@ -1,6 +1,6 @@
 //! The HTTP layer every provena-rs service crate sends its requests through.
 //!
-//! One [`HttpClient`] contains a hyper connection pool with rustls, the deployment's
+//! One [`HttpClient`] contains a connection pool over hyper and rustls, the deployment's
 //! [`Endpoints`], the timeouts and retry policy, and a [`TokenProvider`] for bearer tokens.
 //! Service crates declare each API operation as an [`Operation`] and send it with
 //! [`HttpClient::call`]. The client adds the token (only for the deployment's own hosts),
@@ -32,7 +32,8 @@
 //! - [`Config`] and [`Endpoints`]: every base URL derived from a domain and Keycloak realm,
 //!   each one overridable in code or through `PROVENA_*` environment variables.
 //! - [`HttpClient`]: one pooled client (HTTP/1.1 and HTTP/2 by ALPN, keep-alive). Clones
-//!   share the pool, so every service client can hold one.
+//!   share the pool, so every service client can hold one. Idle HTTP/1.1 connections are
+//!   kept for 90 s, and one HTTP/2 connection per host carries every request to it.
 //! - [`RequestBuilder`]: query parameters (`None` skipped), JSON and multipart bodies, and
 //!   responses as JSON, bytes, text or a stream.
 //! - [`Error`]: one `#[non_exhaustive]` error for every provena crate, with
@@ -64,6 +65,8 @@
 //!    child `attempt` span per attempt. Headers, query strings and bodies are never recorded,
 //!    because they can carry tokens, presigned signatures and identifiers.
 //! 2. **Overall timeout** (default 120 s) over the whole call, retries and backoff included.
+//!    While an attempt runs, its own timer also stops at this deadline, so a call runs one
+//!    timer at a time.
 //! 3. **Retries.** Idempotent requests (GET, PUT, DELETE, and POSTs declared with
 //!    [`Operation::post_safe`] or marked with [`RequestBuilder::idempotent`]) are retried
 //!    after a connection error, an attempt timeout, or HTTP 429, 502, 503 or 504. A
@@ -71,7 +74,9 @@
 //!    left. Delays use exponential backoff with full jitter; `Retry-After` (seconds or an
 //!    HTTP date) takes precedence. Both are capped at [`RetryPolicy::max_backoff`]. Each
 //!    retry is logged at info level with its reason and delay.
-//! 4. **Bearer token.** The token from the [`TokenProvider`] is sent only to URLs under the
+//! 4. **Bearer token.** The token from the [`TokenProvider`] (its
+//!    [`cached_token`](TokenProvider::cached_token) when it has one at hand, so most requests
+//!    go out without waiting) is sent only to URLs under the
 //!    configured base URL of one of the seven API services. Any other URL, such as a
 //!    presigned S3 URL or the issuer, never receives it. The header is marked sensitive.
 //!    Provena answers 401 both for token problems and for permission problems, so only a

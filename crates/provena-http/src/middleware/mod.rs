@@ -13,7 +13,7 @@
 //! 6. [`user_agent::UserAgentLayer`]: `User-Agent: provena-rs/<version>`.
 //! 7. [`buffer::BufferLayer`]: reads the body up to the size limit, or passes a successful
 //!    streaming download through.
-//! 8. [`transport::Transport`]: the pooled hyper client.
+//! 8. [`transport::Transport`]: the connection pool in [`crate::pool`].
 //!
 //! Requests carry a [`RequestMeta`] extension that the client sets: the layers read the
 //! service, path, idempotency and body mode from it.

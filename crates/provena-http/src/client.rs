@@ -67,26 +67,21 @@ struct Inner {
     transport: Transport,
     tokens: Arc<dyn TokenProvider>,
     stack: Stack,
-    /// The base URL of each service in [`BASE_SERVICES`], in the same order.
-    bases: [Option<BaseParts>; 8],
+    /// The base URL of each service in [`Service::API_SERVICES`], in the same order.
+    bases: [Option<BaseParts>; 7],
+    /// The issuer's base URL.
+    issuer: Option<BaseParts>,
 }
-
-/// The services with a base URL.
-const BASE_SERVICES: [Service; 8] = [
-    Service::Registry,
-    Service::Datastore,
-    Service::Prov,
-    Service::Search,
-    Service::Jobs,
-    Service::IdService,
-    Service::Auth,
-    Service::Issuer,
-];
 
 impl Inner {
     /// Returns the parsed base URL of `service`.
     fn base_parts(&self, service: Service) -> Option<&BaseParts> {
-        let index = BASE_SERVICES.iter().position(|known| *known == service)?;
+        if service == Service::Issuer {
+            return self.issuer.as_ref();
+        }
+        let index = Service::API_SERVICES
+            .iter()
+            .position(|known| *known == service)?;
         self.bases.get(index)?.as_ref()
     }
 }
@@ -135,8 +130,9 @@ impl HttpClient {
         transport: Transport,
         tokens: Arc<dyn TokenProvider>,
     ) -> Self {
-        let bases =
-            BASE_SERVICES.map(|service| config.endpoints.url(service).and_then(BaseParts::of));
+        let parts = |service| config.endpoints.url(service).and_then(BaseParts::of);
+        let bases = Service::API_SERVICES.map(parts);
+        let issuer = parts(Service::Issuer);
         let stack = tower::ServiceBuilder::new()
             .layer(TraceLayer)
             .layer(OverallTimeoutLayer::new(config.timeouts.overall))
@@ -156,6 +152,7 @@ impl HttpClient {
                 tokens,
                 stack,
                 bases,
+                issuer,
             }),
         }
     }

@@ -272,11 +272,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(|error| SendError::Connect(Box::new(error)))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(target: "provena_http", %error, "HTTP/2 connection closed");
-                }
-            });
+            spawn_connection(connection, "HTTP/2");
             if let Some(entry) = self.shared.lock().get_mut(host) {
                 entry.http2 = Some(sender.clone());
             }
@@ -286,11 +282,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(|error| SendError::Connect(Box::new(error)))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(target: "provena_http", %error, "HTTP/1.1 connection closed");
-                }
-            });
+            spawn_connection(connection, "HTTP/1.1");
             Ok(Conn::Http1(sender))
         }
     }
@@ -370,6 +362,18 @@ impl SendFailure {
 /// the same way, so the exact comparison usually decides.
 fn same_authority(known: &Authority, other: &Authority) -> bool {
     known.as_str() == other.as_str() || known == other
+}
+
+/// Runs a connection's I/O on its own task until the connection closes.
+fn spawn_connection<F>(connection: F, protocol: &'static str)
+where
+    F: std::future::Future<Output = Result<(), hyper::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(target: "provena_http", protocol, %error, "connection closed");
+        }
+    });
 }
 
 /// Returns `uri` as an HTTP/1.1 request target: the path and query only.

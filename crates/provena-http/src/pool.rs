@@ -75,6 +75,8 @@ struct Host {
     speaks_http1: bool,
     /// Held while a connection that may turn out to be HTTP/2 opens.
     connecting: Arc<tokio::sync::Mutex<()>>,
+    /// Set when the last connection to the host failed to open.
+    connect_failed: bool,
 }
 
 struct Idle {
@@ -196,11 +198,14 @@ impl Pool {
     }
 
     /// Returns the lock that new connections to `host` take, unless the host is known to
-    /// speak HTTP/1.1 or its scheme has no ALPN.
+    /// speak HTTP/1.1, its scheme has no ALPN, or its last connection failed to open (then
+    /// requests try in parallel rather than queue behind each failure in turn).
     fn connect_lock(&self, host: usize) -> Option<Arc<tokio::sync::Mutex<()>>> {
         let hosts = self.shared.lock();
         let entry = hosts.get(host)?;
-        (entry.scheme == Scheme::HTTPS && !entry.speaks_http1).then(|| entry.connecting.clone())
+        let may_be_http2 =
+            entry.scheme == Scheme::HTTPS && !entry.speaks_http1 && !entry.connect_failed;
+        may_be_http2.then(|| entry.connecting.clone())
     }
 
     /// Reports whether `host` has a live HTTP/2 connection or an idle HTTP/1.1 one.
@@ -239,6 +244,7 @@ impl Pool {
             idle: Vec::new(),
             speaks_http1: false,
             connecting: Arc::new(tokio::sync::Mutex::new(())),
+            connect_failed: false,
         });
         let target = Target {
             index: hosts.len() - 1,
@@ -254,8 +260,18 @@ impl Pool {
         take_pooled(hosts.get_mut(host)?, self.shared.idle_timeout)
     }
 
-    /// Opens a connection to `host` and, when it speaks HTTP/2, shares it.
+    /// Opens a connection to `host` and, when it speaks HTTP/2, shares it. It records whether
+    /// the connection opened.
     async fn connect(&self, host: usize, uri: &Uri) -> Result<Conn, SendError> {
+        let result = self.open(host, uri).await;
+        if let Some(entry) = self.shared.lock().get_mut(host) {
+            entry.connect_failed = result.is_err();
+        }
+        result
+    }
+
+    /// Opens a connection to `host` and runs the HTTP handshake.
+    async fn open(&self, host: usize, uri: &Uri) -> Result<Conn, SendError> {
         let io = self
             .shared
             .connector

@@ -247,3 +247,52 @@ async fn paths_needing_escapes_are_escaped() {
         ]
     );
 }
+
+/// Accepts TCP connections and closes each after `hold`, so a TLS handshake on it fails.
+/// Returns the port and the largest number of connections that were open at once.
+async fn failing_tls_listener(hold: Duration) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let open = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let seen = most.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+            seen.fetch_max(now_open, Ordering::SeqCst);
+            let open = open.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(hold).await;
+                drop(stream);
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (port, most)
+}
+
+#[tokio::test]
+async fn failed_connects_do_not_queue() {
+    let (port, most) = failing_tls_listener(Duration::from_millis(200)).await;
+    let config = Config::builder()
+        .single_base(format!("https://127.0.0.1:{port}"))
+        .retry(provena_http::RetryPolicy::disabled())
+        .attempt_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let client = client(config);
+
+    let calls = (0..6).map(|_| client.call(&LIST).send_bytes());
+    let results = futures::future::join_all(calls).await;
+    for result in results {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(error, provena_http::Error::Transport { .. }),
+            "{error:?}"
+        );
+    }
+    // The first connection opens alone, in case the host speaks HTTP/2. Once it has failed,
+    // the others open side by side instead of one after another.
+    let most = most.load(Ordering::SeqCst);
+    assert!(most >= 2, "at most {most} connection open at once");
+}

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::Stream;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue,
+    TRANSFER_ENCODING,
+};
 use http::uri::{Authority, Scheme};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -118,7 +121,12 @@ impl HttpClient {
             )
         })?;
         let connector = connector(&config)?;
-        let pool = Pool::new(connector, POOL_IDLE_TIMEOUT);
+        let pool = Pool::new(
+            connector,
+            POOL_IDLE_TIMEOUT,
+            config.timeouts.connect,
+            http2_ping_after(config.timeouts.attempt),
+        );
         let transport = Transport::new(pool, config.timeouts.connect);
         Ok(Self::assemble(config, user_agent, transport, tokens))
     }
@@ -261,6 +269,14 @@ impl HttpClient {
     }
 }
 
+/// Returns the silence after which an HTTP/2 connection with open streams is pinged: a
+/// quarter of the attempt timeout, between 50 ms and 30 s. A connection whose ping is not
+/// acknowledged within the same time is closed, so a silent connection is found within half
+/// an attempt and the retry opens a new one.
+fn http2_ping_after(attempt: Duration) -> Duration {
+    (attempt / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+}
+
 /// Builds the TLS connector with the chosen root certificates and the connect timeout.
 fn connector(config: &Config) -> Result<Connector, Error> {
     let mut http = HttpConnector::new();
@@ -395,16 +411,27 @@ impl RequestBuilder {
         self
     }
 
-    /// Adds a header. `Authorization` is set by the client and cannot be set here.
+    /// Adds a header. The client sets `Authorization`, `Host`, `Content-Length` and
+    /// `Transfer-Encoding` itself, so setting one of them here fails the request with
+    /// [`Error::Config`].
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        if name == AUTHORIZATION {
-            self.error.get_or_insert(Error::config(
-                "header",
-                "authorization",
-                "the client sets Authorization from its token provider",
-            ));
+        let fix = if name == AUTHORIZATION {
+            Some("the client sets Authorization from its token provider")
+        } else if name == HOST {
+            Some("the client sets Host from the request URL; change the base URL instead")
+        } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            Some("the client sets the body framing from the body; remove this header")
         } else {
-            self.headers.insert(name, value);
+            None
+        };
+        match fix {
+            Some(fix) => {
+                self.error
+                    .get_or_insert(Error::config("header", name.as_str(), fix));
+            }
+            None => {
+                self.headers.insert(name, value);
+            }
         }
         self
     }
@@ -588,6 +615,14 @@ fn service_uri(
     path: &str,
     query: &Query,
 ) -> Result<(http::Uri, String), Error> {
+    // Without the slash the path would run into the base path: `/registry` + `items`.
+    if !path.is_empty() && !path.starts_with('/') {
+        return Err(Error::config(
+            "path",
+            path,
+            "start the path with `/`, as in `/items/list`",
+        ));
+    }
     let Some(parts) = parts.filter(|_| is_plain_path(path)) else {
         let base_path = base.path().trim_end_matches('/');
         let mut url = base.clone();

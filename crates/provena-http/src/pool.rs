@@ -9,6 +9,10 @@
 //! The server may close a pooled connection while it is idle. Such a connection rejects the
 //! next request before writing any of it, and the request goes to the next pooled connection
 //! or a new one.
+//!
+//! An HTTP/2 connection whose open streams receive nothing for a while is pinged, and closed
+//! when the ping is not acknowledged in time, so that a connection that went silent without
+//! closing is replaced.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -23,7 +27,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::connect::Connection;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::ServiceExt;
 
 use crate::error::BoxError;
@@ -56,6 +60,11 @@ pub(crate) struct Pool {
 struct Shared {
     connector: Connector,
     idle_timeout: Duration,
+    /// The time allowed to open a connection: TCP, TLS and the HTTP handshake.
+    connect_timeout: Duration,
+    /// The silence on an HTTP/2 connection with open streams after which it is pinged, and
+    /// the time the ping's acknowledgement may take before the connection is closed.
+    ping_after: Duration,
     /// One entry per host, never removed, so an index names a host for good.
     hosts: Mutex<Vec<Host>>,
 }
@@ -119,12 +128,21 @@ enum Conn {
 }
 
 impl Pool {
-    /// Builds an empty pool that opens connections with `connector`.
-    pub(crate) fn new(connector: Connector, idle_timeout: Duration) -> Pool {
+    /// Builds an empty pool that opens connections with `connector` within
+    /// `connect_timeout`, and pings an HTTP/2 connection whose streams get no data for
+    /// `ping_after`.
+    pub(crate) fn new(
+        connector: Connector,
+        idle_timeout: Duration,
+        connect_timeout: Duration,
+        ping_after: Duration,
+    ) -> Pool {
         Pool {
             shared: Arc::new(Shared {
                 connector,
                 idle_timeout,
+                connect_timeout,
+                ping_after,
                 hosts: Mutex::new(Vec::new()),
             }),
         }
@@ -260,10 +278,19 @@ impl Pool {
         take_pooled(hosts.get_mut(host)?, self.shared.idle_timeout)
     }
 
-    /// Opens a connection to `host` and, when it speaks HTTP/2, shares it. It records whether
-    /// the connection opened.
+    /// Opens a connection to `host` within the connect timeout and, when it speaks HTTP/2,
+    /// shares it. It records whether the connection opened.
     async fn connect(&self, host: usize, uri: &Uri) -> Result<Conn, SendError> {
-        let result = self.open(host, uri).await;
+        // The connector bounds only the TCP connect, so the TLS handshake, which a server
+        // can leave unanswered, is bounded here.
+        let result =
+            match tokio::time::timeout(self.shared.connect_timeout, self.open(host, uri)).await {
+                Ok(result) => result,
+                Err(_elapsed) => Err(SendError::Connect(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "opening the connection (TCP, TLS and HTTP handshakes) timed out",
+                )))),
+            };
         if let Some(entry) = self.shared.lock().get_mut(host) {
             entry.connect_failed = result.is_err();
         }
@@ -284,7 +311,13 @@ impl Pool {
             entry.speaks_http1 = !http2;
         }
         if http2 {
+            // Pings find a connection that went silent without closing, such as one whose
+            // server froze or whose network path dropped it. Without them every request
+            // to the host would wait on it until the operating system gives up on the socket.
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(self.shared.ping_after)
+                .keep_alive_timeout(self.shared.ping_after)
                 .handshake(io)
                 .await
                 .map_err(|error| SendError::Connect(Box::new(error)))?;
@@ -315,6 +348,7 @@ impl Pool {
         match conn {
             Conn::Http2(mut sender) => {
                 *request.uri_mut() = uri.clone();
+                remove_framing(request.headers_mut());
                 request.headers_mut().remove(http::header::HOST);
                 match sender.try_send_request(request).await {
                     Ok(response) => Ok(response.map(|body| PooledBody::new(body, None))),
@@ -325,10 +359,13 @@ impl Pool {
                 if let Err(error) = sender.ready().await {
                     return Err(SendFailure::Unsent(Box::new(request), error));
                 }
+                // The URI decides the host, whatever `Host` header the request carried: a
+                // different one would route the request, and its bearer token, to another
+                // virtual host behind the same address.
+                remove_framing(request.headers_mut());
                 request
                     .headers_mut()
-                    .entry(http::header::HOST)
-                    .or_insert_with(|| host.host_header.clone());
+                    .insert(http::header::HOST, host.host_header.clone());
                 *request.uri_mut() = origin_form(uri);
                 match sender.try_send_request(request).await {
                     Ok(response) => {
@@ -390,6 +427,14 @@ where
             tracing::debug!(target: "provena_http", protocol, %error, "connection closed");
         }
     });
+}
+
+/// Removes `Content-Length` and `Transfer-Encoding`, so that hyper frames the body from its
+/// exact size. A declared length shorter than the body would cut the body silently, and a
+/// longer one would fail the request after it was partly written.
+fn remove_framing(headers: &mut http::HeaderMap) {
+    headers.remove(http::header::CONTENT_LENGTH);
+    headers.remove(http::header::TRANSFER_ENCODING);
 }
 
 /// Returns `uri` as an HTTP/1.1 request target: the path and query only.

@@ -49,6 +49,27 @@ impl Policy<HttpRequest, HttpResponse, Error> for RetryPolicy {
         let meta = RequestMeta::of(request);
         let (reason, hint) = retry_reason(result, meta.idempotent)?;
         let delay = backoff(&self.settings, self.attempt, hint);
+
+        // A retry that would start after the call's deadline could only end in an overall
+        // timeout, so the caller gets this attempt's outcome now instead.
+        if let Some(&(deadline, _)) = meta.deadline.get()
+            && tokio::time::Instant::now()
+                .checked_add(delay)
+                .is_none_or(|start| start >= deadline)
+        {
+            tracing::info!(
+                target: "provena_http",
+                service = %meta.context.service,
+                method = %meta.context.method,
+                path = %meta.context.path,
+                attempt = self.attempt,
+                reason = %reason,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "not retrying: the backoff would end after the overall deadline"
+            );
+            return None;
+        }
+
         // The request span is at debug level, so the event names the request itself for
         // subscribers that show only info and above.
         tracing::info!(

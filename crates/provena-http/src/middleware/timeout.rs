@@ -66,6 +66,16 @@ impl<S> Layer<S> for OverallTimeoutLayer {
     }
 }
 
+/// Returns the instant `after` from now. A limit too large for the clock, such as
+/// `Duration::MAX` set to mean "no limit", ends about 30 years from now.
+fn instant_after(after: Duration) -> Instant {
+    const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+    let now = Instant::now();
+    now.checked_add(after)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
 /// Builds the timeout error for `meta`'s request.
 fn timeout_error(meta: &RequestMeta, kind: TimeoutKind, after: Duration) -> Error {
     Error::Timeout {
@@ -99,7 +109,7 @@ where
 
     fn call(&mut self, request: HttpRequest) -> Self::Future {
         let meta = RequestMeta::of(&request);
-        let own_end = Instant::now() + self.after;
+        let own_end = instant_after(self.after);
         let (end, kind, after) = match meta.deadline.get() {
             Some(&(deadline, overall)) if deadline < own_end => {
                 (deadline, TimeoutKind::Overall, overall)
@@ -191,7 +201,7 @@ where
 
     fn call(&mut self, request: HttpRequest) -> Self::Future {
         let meta = RequestMeta::of(&request);
-        let deadline = Instant::now() + self.after;
+        let deadline = instant_after(self.after);
         // An outer overall layer, if any, set the deadline first and keeps it.
         let _ = meta.deadline.set((deadline, self.after));
         OverallFuture {

@@ -100,6 +100,25 @@ pub struct Leaf {
     key: PrivatePkcs8KeyDer<'static>,
 }
 
+impl Leaf {
+    /// Builds a rustls server configuration that serves this certificate and offers the
+    /// protocols in `alpn`.
+    pub fn server_config(&self, alpn: &[&[u8]]) -> Arc<ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                self.chain.clone(),
+                PrivateKeyDer::Pkcs8(self.key.clone_key()),
+            )
+            .expect("server certificate");
+        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
+        Arc::new(config)
+    }
+}
+
 /// The ALPN list of a server that speaks HTTP/2 and HTTP/1.1.
 pub const H2_AND_HTTP11: &[&[u8]] = &[b"h2", b"http/1.1"];
 /// The ALPN list of a server that speaks HTTP/1.1 only.

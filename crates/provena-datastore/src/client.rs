@@ -33,6 +33,12 @@ pub const DEFAULT_S3_REGION: &str = "ap-southeast-2";
 /// Cheap to clone: create it once and share it. File transfers need the S3 endpoint, which
 /// Provena's APIs do not return; set it with [`with_s3_endpoint`](Self::with_s3_endpoint).
 ///
+/// Transfers go through a separate S3 client that trusts the operating system's root
+/// certificates, the extra CA certificates of the HTTP client (from
+/// `ConfigBuilder::add_root_certificate_pem` or `PROVENA_EXTRA_CA_CERTS`), and any added
+/// with [`TransferOptions::with_root_certificate_der`]. A private CA configured for the
+/// Provena APIs therefore also covers an S3 endpoint it signed.
+///
 /// ```no_run
 /// # async fn run(http: provena_http::HttpClient) -> Result<(), Box<dyn std::error::Error>> {
 /// use provena_datastore::DatastoreClient;
@@ -112,7 +118,8 @@ impl DatastoreClient {
         self
     }
 
-    /// Sets the default settings of file transfers started from this client.
+    /// Sets the default settings of file transfers started from this client. Each transfer
+    /// adds the HTTP client's extra CA certificates to the certificates in `options`.
     pub fn with_transfer_options(mut self, options: TransferOptions) -> Self {
         self.transfer = options;
         self
@@ -499,6 +506,15 @@ impl DatastoreClient {
             dataset_id: id.to_owned(),
             access,
         });
+        // A deployment with a private CA usually serves S3 under it too, so the CA
+        // certificates the HTTP client trusts apply to transfers as well.
+        let options = self
+            .http
+            .config()
+            .extra_root_certificates_der()
+            .fold(options, |options, der| {
+                options.with_root_certificate_der(der)
+            });
         DatasetFiles::new(storage, source, options)
     }
 }
@@ -662,7 +678,8 @@ impl DatasetHandle {
     }
 
     /// Sets the settings of this handle's transfers: concurrency, multipart sizes,
-    /// credential renewal margin, retries and the progress callback.
+    /// credential renewal margin, retries, the progress callback and extra CA certificates.
+    /// The HTTP client's extra CA certificates are added to them at each transfer.
     pub fn with_options(mut self, options: TransferOptions) -> Self {
         self.options = options;
         self

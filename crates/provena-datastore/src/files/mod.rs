@@ -8,6 +8,11 @@
 //! from [`TransferOptions::with_multipart_threshold`] up go as multipart uploads, and
 //! credentials are renewed from a [`CredentialSource`] before they expire.
 //!
+//! The S3 client is separate from the one that calls the Provena APIs. It trusts the
+//! operating system's root certificates plus the CA certificates given with
+//! [`TransferOptions::with_root_certificate_der`]. Transfers started from a
+//! `DatastoreClient` also trust its HTTP client's extra CA certificates.
+//!
 //! A download writes each file under a temporary name in the target folder and renames it
 //! once complete, so a failed or cancelled transfer never leaves a partial file under the
 //! final name.
@@ -22,8 +27,11 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::client::{HttpConnector, ReqwestConnector};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, PutPayload, RetryConfig, WriteMultipart};
+use object_store::{
+    Certificate, ClientOptions, ObjectStore, PutPayload, RetryConfig, WriteMultipart,
+};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
@@ -91,10 +99,15 @@ impl From<provena_http::Error> for TransferError {
 
 impl TransferError {
     fn file(action: TransferAction, file: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        let source = source.into();
+        let source = match CertificateRejected::find(source.as_ref()) {
+            Some(problem) => Box::new(CertificateRejected { problem, source }),
+            None => source,
+        };
         TransferError::File {
             action,
             file: file.into(),
-            source: source.into(),
+            source,
         }
     }
 
@@ -104,6 +117,61 @@ impl TransferError {
             TransferError::File { file, .. } => Some(file),
             TransferError::Provena(_) => None,
         }
+    }
+}
+
+/// A rejection of the S3 endpoint's TLS certificate, with the reason and the fix. The
+/// error object_store returned stays as its source.
+#[derive(Debug)]
+struct CertificateRejected {
+    problem: String,
+    source: BoxError,
+}
+
+impl fmt::Display for CertificateRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
+impl std::error::Error for CertificateRejected {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+impl CertificateRejected {
+    /// Describes the certificate rejection in `error`'s source chain, if there is one.
+    ///
+    /// An I/O error is followed into the error it wraps, because `std::io::Error::source`
+    /// skips that error, and the TLS layer under object_store wraps the rustls error in one.
+    fn find(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+        let mut current = Some(error);
+        let rejected = loop {
+            let cause = current?;
+            if let Some(rustls::Error::InvalidCertificate(rejected)) =
+                cause.downcast_ref::<rustls::Error>()
+            {
+                break rejected;
+            }
+            current = match cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => cause.source(),
+            };
+        };
+        Some(match rejected {
+            rustls::CertificateError::UnknownIssuer => format!(
+                "the S3 endpoint's TLS certificate was rejected because no trusted CA signed it \
+                 ({rejected}). Add the deployment's CA certificate with \
+                 TransferOptions::with_root_certificate_der, or, for transfers started from \
+                 DatastoreClient, with ConfigBuilder::add_root_certificate_pem or \
+                 PROVENA_EXTRA_CA_CERTS"
+            ),
+            other => format!("the S3 endpoint's TLS certificate was rejected ({other})"),
+        })
     }
 }
 
@@ -148,6 +216,7 @@ pub struct TransferOptions {
     renew_before: Duration,
     max_retries: usize,
     progress: Option<ProgressFn>,
+    root_certificates: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for TransferOptions {
@@ -159,6 +228,7 @@ impl fmt::Debug for TransferOptions {
             .field("renew_before", &self.renew_before)
             .field("max_retries", &self.max_retries)
             .field("progress", &self.progress.is_some())
+            .field("root_certificates", &self.root_certificates.len())
             .finish()
     }
 }
@@ -172,6 +242,7 @@ impl Default for TransferOptions {
             renew_before: Duration::from_secs(5 * 60),
             max_retries: 3,
             progress: None,
+            root_certificates: Vec::new(),
         }
     }
 }
@@ -215,9 +286,35 @@ impl TransferOptions {
         self
     }
 
+    /// Adds a CA certificate, in DER form, that the S3 endpoint's TLS certificate may chain
+    /// to. Use it when the endpoint's certificate comes from a private CA.
+    ///
+    /// Transfers trust the operating system's root certificates plus every certificate
+    /// added here. Adding the same certificate again has no effect. The certificate is
+    /// checked when [`DatasetFiles`] is built, which fails with a configuration error if it
+    /// cannot be used. A PEM certificate is the base64 encoding of this DER between its
+    /// `-----BEGIN CERTIFICATE-----` and `-----END CERTIFICATE-----` lines.
+    ///
+    /// Transfers started from a `DatastoreClient` also trust the extra CA certificates of
+    /// its HTTP client (`ConfigBuilder::add_root_certificate_pem` and
+    /// `PROVENA_EXTRA_CA_CERTS`), so a CA configured there needs no second setting here.
+    pub fn with_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        let der = der.into();
+        if !self.root_certificates.contains(&der) {
+            self.root_certificates.push(der);
+        }
+        self
+    }
+
     /// Returns the number of parallel transfers.
     pub fn concurrency(&self) -> usize {
         self.concurrency
+    }
+
+    /// Returns how many CA certificates transfers trust on top of the operating system's
+    /// root certificates.
+    pub fn root_certificate_count(&self) -> usize {
+        self.root_certificates.len()
     }
 }
 
@@ -329,12 +426,15 @@ impl DatasetFiles {
     /// Builds file access to `storage`, signing requests with credentials from `credentials`.
     ///
     /// No request is sent until a transfer starts. The credentials always come from
-    /// `credentials`: the environment and instance metadata are never consulted.
+    /// `credentials`: the environment and instance metadata are never consulted. An https
+    /// endpoint's certificate must chain to one of the operating system's root certificates
+    /// or to a CA added with [`TransferOptions::with_root_certificate_der`].
     ///
     /// # Errors
     ///
     /// [`TransferError::Provena`] with a configuration error when the endpoint is not http
-    /// or https, the bucket is empty, or the part size is below [`MIN_PART_SIZE`].
+    /// or https, the bucket is empty, the part size is below [`MIN_PART_SIZE`], or the S3
+    /// client cannot use one of the CA certificates (the error gives its position and size).
     pub fn new(
         storage: DatasetStorage,
         credentials: Arc<dyn CredentialSource>,
@@ -357,14 +457,7 @@ impl DatasetFiles {
             )
             .into());
         }
-        if options.part_size < MIN_PART_SIZE {
-            return Err(provena_http::Error::config(
-                "part_size",
-                options.part_size.to_string(),
-                format!("S3 needs parts of at least {MIN_PART_SIZE} bytes"),
-            )
-            .into());
-        }
+        check_part_size(&options)?;
         let root = ObjectPath::parse(storage.prefix.trim_matches('/')).map_err(|err| {
             provena_http::Error::config(
                 "dataset prefix",
@@ -374,32 +467,7 @@ impl DatasetFiles {
         })?;
 
         let provider = Arc::new(RenewingProvider::new(credentials, options.renew_before));
-        let retry = RetryConfig {
-            max_retries: options.max_retries,
-            ..RetryConfig::default()
-        };
-        let client_options = ClientOptions::new().with_allow_http(scheme == "http");
-        // The endpoint, region and credential provider are all set explicitly, so the
-        // builder never falls back to an AWS host, the environment or instance metadata.
-        // NOTE: the HTTP client under object_store still follows the HTTP_PROXY and
-        // HTTPS_PROXY environment variables; list the S3 host in NO_PROXY to bypass them.
-        let store = AmazonS3Builder::new()
-            .with_endpoint(storage.endpoint.as_str().trim_end_matches('/'))
-            .with_region(storage.region.clone())
-            .with_bucket_name(storage.bucket.clone())
-            .with_virtual_hosted_style_request(false)
-            .with_allow_http(scheme == "http")
-            .with_credentials(Arc::clone(&provider) as _)
-            .with_retry(retry)
-            .with_client_options(client_options)
-            .build()
-            .map_err(|err| {
-                provena_http::Error::config(
-                    "S3 endpoint",
-                    storage.endpoint.as_str(),
-                    format!("the S3 client cannot be built: {err}"),
-                )
-            })?;
+        let store = build_store(&storage, &provider, &options)?;
 
         Ok(Self {
             store: Arc::new(store),
@@ -421,16 +489,19 @@ impl DatasetFiles {
     }
 
     /// Returns a copy that uses `options` for its transfers; the credentials are shared.
+    ///
+    /// `options` replaces every setting, the extra CA certificates included. To change one
+    /// setting and keep the rest, start from [`options`](Self::options):
+    /// `files.with_options(files.options().clone().with_concurrency(2))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`DatasetFiles::new`].
     pub fn with_options(&self, options: TransferOptions) -> Result<Self, TransferError> {
-        if options.part_size < MIN_PART_SIZE {
-            return Err(provena_http::Error::config(
-                "part_size",
-                options.part_size.to_string(),
-                format!("S3 needs parts of at least {MIN_PART_SIZE} bytes"),
-            )
-            .into());
-        }
+        check_part_size(&options)?;
+        let store = build_store(&self.storage, &self.provider, &options)?;
         Ok(Self {
+            store: Arc::new(store),
             options,
             ..self.clone()
         })
@@ -745,6 +816,124 @@ impl DatasetFiles {
             }
         }
     }
+}
+
+/// Rejects a multipart part size below the minimum S3 accepts.
+fn check_part_size(options: &TransferOptions) -> Result<(), TransferError> {
+    if options.part_size < MIN_PART_SIZE {
+        return Err(provena_http::Error::config(
+            "part_size",
+            options.part_size.to_string(),
+            format!("S3 needs parts of at least {MIN_PART_SIZE} bytes"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Builds the S3 client for `storage` with the retries and CA certificates of `options`.
+fn build_store(
+    storage: &DatasetStorage,
+    provider: &Arc<RenewingProvider>,
+    options: &TransferOptions,
+) -> Result<AmazonS3, TransferError> {
+    let allow_http = storage.endpoint.scheme() == "http";
+    let retry = RetryConfig {
+        max_retries: options.max_retries,
+        ..RetryConfig::default()
+    };
+    let mut client_options = ClientOptions::new().with_allow_http(allow_http);
+    for certificate in root_certificates(&options.root_certificates)? {
+        client_options = client_options.with_root_certificate(certificate);
+    }
+    // The endpoint, region and credential provider are all set explicitly, so the
+    // builder never falls back to an AWS host, the environment or instance metadata.
+    // NOTE: the HTTP client under object_store still follows the HTTP_PROXY and
+    // HTTPS_PROXY environment variables; list the S3 host in NO_PROXY to bypass them.
+    AmazonS3Builder::new()
+        .with_endpoint(storage.endpoint.as_str().trim_end_matches('/'))
+        .with_region(storage.region.clone())
+        .with_bucket_name(storage.bucket.clone())
+        .with_virtual_hosted_style_request(false)
+        .with_allow_http(allow_http)
+        .with_credentials(Arc::clone(provider) as _)
+        .with_retry(retry)
+        .with_client_options(client_options)
+        .build()
+        .map_err(|err| {
+            // object_store checks the certificates only when it builds its HTTP client, and
+            // it checks all of them at once. Trying each alone finds the one it rejects.
+            if let Some(rejected) = find_rejected_certificate(&options.root_certificates) {
+                return rejected.into();
+            }
+            provena_http::Error::config(
+                "S3 endpoint",
+                storage.endpoint.as_str(),
+                format!("the S3 client cannot be built: {}", error_chain(&err)),
+            )
+            .into()
+        })
+}
+
+/// Wraps each DER certificate for object_store.
+fn root_certificates(ders: &[Vec<u8>]) -> Result<Vec<Certificate>, provena_http::Error> {
+    ders.iter()
+        .enumerate()
+        .map(|(index, der)| {
+            Certificate::from_der(der)
+                .map_err(|err| rejected_certificate(index, ders.len(), der, &err))
+        })
+        .collect()
+}
+
+/// Returns the error for the first certificate that object_store's HTTP client rejects on
+/// its own, or `None` when each one is accepted alone.
+fn find_rejected_certificate(ders: &[Vec<u8>]) -> Option<provena_http::Error> {
+    for (index, der) in ders.iter().enumerate() {
+        let outcome = Certificate::from_der(der).and_then(|certificate| {
+            ReqwestConnector::default()
+                .connect(&ClientOptions::new().with_root_certificate(certificate))
+        });
+        if let Err(err) = outcome {
+            return Some(rejected_certificate(index, ders.len(), der, &err));
+        }
+    }
+    None
+}
+
+/// Describes a rejected CA certificate by its position and size, never its bytes.
+fn rejected_certificate(
+    index: usize,
+    total: usize,
+    der: &[u8],
+    err: &object_store::Error,
+) -> provena_http::Error {
+    provena_http::Error::config(
+        "root certificate",
+        format!("number {} of {total}, {} bytes", index + 1, der.len()),
+        format!(
+            "the S3 client cannot use it as a CA certificate ({}). Give the CA certificate \
+             itself in DER form (the base64 between the BEGIN and END CERTIFICATE lines of a \
+             PEM file, decoded), or remove it from TransferOptions::with_root_certificate_der \
+             or the HTTP client's extra CA certificates",
+            error_chain(err)
+        ),
+    )
+}
+
+/// Joins an error's message with those of its sources.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Reads until `buffer` is full or the file ends; returns the number of bytes read.

@@ -21,6 +21,14 @@
 //! prints the sequential case on a current-thread runtime, where the client's own CPU time
 //! weighs most. Run it with `cargo bench -p provena-http --bench client` or
 //! `cargo xtask bench`.
+//!
+//! On a shared 2-core Linux VM, four runs in a row printed ratios of 1.01 to 1.09 for the
+//! sequential case, 1.03 to 1.09 for the concurrent case and 1.07 to 1.08 on one thread.
+//!
+//! NOTE: when the server also runs on the client's thread, so that only CPU time counts,
+//! the ratio is about 1.3. Counted with valgrind's callgrind, a GET through `HttpClient`
+//! takes about 30,000 instructions on the client side against 16,000 for bare hyper; about
+//! 3,000 of the difference are byte copies of the request future.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};

@@ -78,6 +78,8 @@ struct Host {
     host_header: HeaderValue,
     http2: Option<http2::SendRequest<RequestBody>>,
     /// Idle HTTP/1.1 connections, oldest first.
+    // NOTE: connections past the idle timeout are dropped only when the host is next used;
+    // no background task closes them, so their sockets stay open until the server closes them.
     idle: Vec<Idle>,
     /// Set once a connection to the host settled on HTTP/1.1, after which new connections
     /// open side by side.

@@ -9,7 +9,8 @@
 //!   `hyper::client::conn::http1` connection, and `HttpClient` reuses one pooled connection.
 //! - `concurrent`: N GETs at once. An HTTP/1.1 connection carries one request at a time, so
 //!   here the bare side is hyper-util's pooled client with no middleware, and both sides
-//!   open as many connections as they need.
+//!   open as many connections as they need. The summary also compares against one bare
+//!   connection, on which the GETs queue.
 //!
 //! `HttpClient` adds its whole stack: the tracing span (no subscriber is installed), both
 //! timeouts, the retry policy, the bearer token from a static provider, the user agent, the
@@ -22,12 +23,14 @@
 //! weighs most. Run it with `cargo bench -p provena-http --bench client` or
 //! `cargo xtask bench`.
 //!
-//! On a shared 2-core Linux VM, four runs in a row printed ratios of 1.01 to 1.09 for the
-//! sequential case, 1.03 to 1.09 for the concurrent case and 1.07 to 1.08 on one thread.
+//! On a shared 2-core Linux VM, 14 runs printed ratios with medians of about 1.07 for the
+//! sequential case, 1.05 for the concurrent case and 1.08 on one thread. Single runs of the
+//! sequential case ranged from 1.01 to 1.15, because timings on that machine vary by about
+//! 5 % from one run to the next. The printed middle half of the rounds shows the spread.
 //!
 //! NOTE: when the server also runs on the client's thread, so that only CPU time counts,
 //! the ratio is about 1.3. Counted with valgrind's callgrind, a GET through `HttpClient`
-//! takes about 30,000 instructions on the client side against 16,000 for bare hyper; about
+//! takes about 30,000 instructions on the client side against 16,000 for bare hyper. About
 //! 3,000 of the difference are byte copies of the request future.
 
 use std::convert::Infallible;
@@ -301,12 +304,14 @@ fn criterion_groups(
     group.finish();
 }
 
-/// The outcome of interleaved rounds: the median batch time of each side, and the median of
-/// the per-round ratios.
+/// The outcome of interleaved rounds: the median batch time of each side, and the median and
+/// quartiles of the per-round ratios.
 struct Comparison {
     provena: Duration,
     bare: Duration,
     ratio: f64,
+    lower_quartile: f64,
+    upper_quartile: f64,
 }
 
 /// Times `rounds` pairs of batches, one of `HttpClient` and one of `bare`, taking turns at
@@ -345,6 +350,8 @@ fn interleaved(
         provena: median(&mut provena_times),
         bare: median(&mut bare_times),
         ratio: ratios[ratios.len() / 2],
+        lower_quartile: ratios[ratios.len() / 4],
+        upper_quartile: ratios[ratios.len() * 3 / 4],
     }
 }
 
@@ -356,10 +363,13 @@ fn median(times: &mut [Duration]) -> Duration {
 /// Prints one comparison line.
 fn report(label: &str, comparison: &Comparison) {
     println!(
-        "{label:<44}  provena-http {:>8.3} ms  bare {:>8.3} ms  ratio {:.3} (target <= 1.100)",
+        "{label:<44}  provena-http {:>8.3} ms  bare {:>8.3} ms  ratio {:.3} \
+         (middle half {:.3} to {:.3}; target <= 1.100)",
         comparison.provena.as_secs_f64() * 1e3,
         comparison.bare.as_secs_f64() * 1e3,
         comparison.ratio,
+        comparison.lower_quartile,
+        comparison.upper_quartile,
     );
 }
 
@@ -384,7 +394,7 @@ fn main() {
     criterion_groups(&mut criterion, &runtime, &clients, body_len);
     criterion.final_summary();
 
-    let rounds = if full_run { 101 } else { 1 };
+    let rounds = if full_run { 401 } else { 1 };
     println!(
         "\nresponse body: {body_len} bytes, {BATCH} GETs per batch, {rounds} interleaved rounds; \
          median batch times and median ratio"
@@ -392,6 +402,11 @@ fn main() {
     let comparisons = [
         ("sequential, one bare connection", Side::Single, false),
         ("concurrent, bare pooled client", Side::Pooled, true),
+        (
+            "concurrent, one bare connection (queued)",
+            Side::Single,
+            true,
+        ),
     ];
     for (label, bare_side, concurrent) in comparisons {
         let comparison = interleaved(&runtime, &clients, rounds, bare_side, concurrent);

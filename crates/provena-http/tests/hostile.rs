@@ -61,6 +61,31 @@ impl Raw {
         }
     }
 
+    /// Starts a server that keeps each connection open and writes
+    /// `reply(connection index, request index on that connection, request head)` after
+    /// each request.
+    async fn replying<F>(reply: F) -> Raw
+    where
+        F: Fn(usize, usize, &str) -> String + Send + Sync + 'static,
+    {
+        let reply = Arc::new(reply);
+        Raw::start(move |mut stream, connection| {
+            let reply = reply.clone();
+            async move {
+                let mut buffer = Vec::new();
+                let mut served = 0;
+                while let Some(head) = read_request(&mut stream, &mut buffer).await {
+                    let text = reply(connection, served, &head);
+                    served += 1;
+                    if stream.write_all(text.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -146,16 +171,7 @@ fn client(config: ConfigBuilder) -> HttpClient {
 /// Serves keep-alive connections and responds to each request with its target as a JSON
 /// string.
 async fn echo_server() -> Raw {
-    Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        while let Some(head) = read_request(&mut stream, &mut buffer).await {
-            let body = format!("\"{}\"", target(&head));
-            if stream.write_all(ok(&body).as_bytes()).await.is_err() {
-                return;
-            }
-        }
-    })
-    .await
+    Raw::replying(|_, _, head| ok(&format!("\"{}\"", target(head)))).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -167,19 +183,11 @@ async fn extra_bytes_after_body_never_become_a_response() {
     // The first response on each connection carries a second, unrequested response after
     // its declared body. A client that reused the connection would read it as the response to
     // its next request.
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        let mut served = 0;
-        while let Some(_head) = read_request(&mut stream, &mut buffer).await {
-            let reply = if served == 0 {
-                format!("{}{}", ok("{}"), ok("\"smuggled\""))
-            } else {
-                ok("\"genuine\"")
-            };
-            served += 1;
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
+    let server = Raw::replying(|_, served, _| {
+        if served == 0 {
+            format!("{}{}", ok("{}"), ok("\"smuggled\""))
+        } else {
+            ok("\"genuine\"")
         }
     })
     .await;
@@ -221,18 +229,12 @@ async fn late_extra_bytes_close_idle_connection() {
 async fn connection_close_header_is_honoured() {
     // The server announces `Connection: close` but keeps the socket open and keeps
     // responding, and each response names its connection.
-    let server = Raw::start(|mut stream, index| async move {
-        let mut buffer = Vec::new();
-        while let Some(_head) = read_request(&mut stream, &mut buffer).await {
-            let body = format!("\"conn-{index}\"");
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+    let server = Raw::replying(|index, _, _| {
+        let body = format!("\"conn-{index}\"");
+        format!(
+            "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
     })
     .await;
     let client = client(config(&server.url()));
@@ -249,15 +251,11 @@ async fn connection_close_header_is_honoured() {
 
 #[tokio::test]
 async fn chunked_bodies_return_connection() {
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        while let Some(_head) = read_request(&mut stream, &mut buffer).await {
-            let reply = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
-                         3\r\n{\"a\r\n6\r\n\": 1}\n\r\n0\r\n\r\n";
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+    let server = Raw::replying(|_, _, _| {
+        String::from(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+             3\r\n{\"a\r\n6\r\n\": 1}\n\r\n0\r\n\r\n",
+        )
     })
     .await;
     let client = client(config(&server.url()));
@@ -272,25 +270,15 @@ async fn chunked_bodies_return_connection() {
 async fn empty_bodies_return_connection() {
     // 204, 304, a HEAD response that declares a length, an empty 200, and a 200 after
     // informational 100 and 103 heads: each leaves the connection ready for the next.
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        while let Some(head) = read_request(&mut stream, &mut buffer).await {
-            let reply = match target(&head).as_str() {
-                "/registry/no-content" => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
-                "/registry/not-modified" => {
-                    "HTTP/1.1 304 Not Modified\r\netag: \"x\"\r\n\r\n".to_owned()
-                }
-                "/registry/head" => "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n".to_owned(),
-                "/registry/empty" => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_owned(),
-                _ => format!(
-                    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n{}",
-                    ok("{}")
-                ),
-            };
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+    let server = Raw::replying(|_, _, head| match target(head).as_str() {
+        "/registry/no-content" => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
+        "/registry/not-modified" => "HTTP/1.1 304 Not Modified\r\netag: \"x\"\r\n\r\n".to_owned(),
+        "/registry/head" => "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n".to_owned(),
+        "/registry/empty" => "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_owned(),
+        _ => format!(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n{}",
+            ok("{}")
+        ),
     })
     .await;
     let client = client(config(&server.url()));
@@ -318,19 +306,11 @@ async fn empty_bodies_return_connection() {
 async fn oversized_body_connection_not_reused() {
     // The first response on each connection is larger than the limit. The client must not
     // read the next response from the rest of it.
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        let mut served = 0;
-        while let Some(_head) = read_request(&mut stream, &mut buffer).await {
-            let body = if served == 0 {
-                format!("\"{}\"", "x".repeat(64 * 1024))
-            } else {
-                "\"small\"".to_owned()
-            };
-            served += 1;
-            if stream.write_all(ok(&body).as_bytes()).await.is_err() {
-                return;
-            }
+    let server = Raw::replying(|_, served, _| {
+        if served == 0 {
+            ok(&format!("\"{}\"", "x".repeat(64 * 1024)))
+        } else {
+            ok("\"small\"")
         }
     })
     .await;
@@ -597,19 +577,13 @@ async fn hanging_token_provider_cut_by_overall_timeout() {
 async fn retry_after_past_deadline_returns_response() {
     // The server requests a retry after 8 s, but the call has only 400 ms. Waiting could only
     // end in an overall timeout, so the caller gets the 503 at once.
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        while read_request(&mut stream, &mut buffer).await.is_some() {
-            let body = r#"{"detail": "busy"}"#;
-            let reply = format!(
-                "HTTP/1.1 503 Service Unavailable\r\nretry-after: 8\r\n\
-                 content-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+    let server = Raw::replying(|_, _, _| {
+        let body = r#"{"detail": "busy"}"#;
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 8\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
     })
     .await;
     let client = client(
@@ -1070,18 +1044,12 @@ async fn unbounded_timeouts_do_not_panic() {
 async fn http10_response_not_reused() {
     // An HTTP/1.0 response without `Connection: keep-alive` ends its connection, even when
     // the server keeps the socket open and would respond again.
-    let server = Raw::start(|mut stream, index| async move {
-        let mut buffer = Vec::new();
-        while let Some(_head) = read_request(&mut stream, &mut buffer).await {
-            let body = format!("\"conn-{index}\"");
-            let reply = format!(
-                "HTTP/1.0 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+    let server = Raw::replying(|index, _, _| {
+        let body = format!("\"conn-{index}\"");
+        format!(
+            "HTTP/1.0 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
     })
     .await;
     let client = client(config(&server.url()));
@@ -1100,21 +1068,15 @@ async fn http10_response_not_reused() {
 async fn head_response_with_body_bytes_ignored() {
     // The server wrongly sends a body after a HEAD response, and the body looks like a
     // response.
-    let server = Raw::start(|mut stream, _| async move {
-        let mut buffer = Vec::new();
-        while let Some(head) = read_request(&mut stream, &mut buffer).await {
-            let reply = if head.starts_with("HEAD") {
-                let smuggled = ok("\"smuggled\"");
-                format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{smuggled}",
-                    smuggled.len()
-                )
-            } else {
-                ok("\"genuine\"")
-            };
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
+    let server = Raw::replying(|_, _, head| {
+        if head.starts_with("HEAD") {
+            let smuggled = ok("\"smuggled\"");
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{smuggled}",
+                smuggled.len()
+            )
+        } else {
+            ok("\"genuine\"")
         }
     })
     .await;

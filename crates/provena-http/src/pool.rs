@@ -352,6 +352,8 @@ impl Pool {
                 *request.uri_mut() = uri.clone();
                 remove_framing(request.headers_mut());
                 request.headers_mut().remove(http::header::HOST);
+                // NOTE: a stream the server refuses (REFUSED_STREAM, or one past a GOAWAY) was
+                // not processed and could be sent again even as a POST, but it counts as sent here.
                 match sender.try_send_request(request).await {
                     Ok(response) => Ok(response.map(|body| PooledBody::new(body, None))),
                     Err(error) => Err(SendFailure::from_try_send(error)),

@@ -594,7 +594,7 @@ struct BaseParts {
 
 impl BaseParts {
     /// Takes `url` apart, or returns `None` when `http` cannot represent its scheme or
-    /// authority; requests to it then take the slower path through [`Url`].
+    /// authority. Requests to such a URL take the slower path through [`Url`].
     fn of(url: &Url) -> Option<BaseParts> {
         Some(BaseParts {
             scheme: Scheme::try_from(url.scheme()).ok()?,

@@ -78,8 +78,8 @@ struct Host {
     host_header: HeaderValue,
     http2: Option<http2::SendRequest<RequestBody>>,
     /// Idle HTTP/1.1 connections, oldest first.
-    // NOTE: connections past the idle timeout are dropped only when the host is next used;
-    // no background task closes them, so their sockets stay open until the server closes them.
+    // NOTE: connections past the idle timeout are dropped only when the host is next used.
+    // No background task closes them, so their sockets stay open until the server closes them.
     idle: Vec<Idle>,
     /// Set once a connection to the host settled on HTTP/1.1, after which new connections
     /// open side by side.
@@ -217,9 +217,9 @@ impl Pool {
         }
     }
 
-    /// Returns the lock that new connections to `host` take, unless the host is known to
-    /// speak HTTP/1.1, its scheme has no ALPN, or its last connection failed to open (then
-    /// requests try in parallel rather than queue behind each failure in turn).
+    /// Returns the lock that new connections to `host` take. There is none when the host is
+    /// known to speak HTTP/1.1, when its scheme has no ALPN, or when its last connection
+    /// failed to open, so that requests then connect in parallel instead of queueing.
     fn connect_lock(&self, host: usize) -> Option<Arc<tokio::sync::Mutex<()>>> {
         let hosts = self.shared.lock();
         let entry = hosts.get(host)?;

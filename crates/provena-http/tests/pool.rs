@@ -254,8 +254,8 @@ async fn failing_tls_listener(hold: Duration) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let open = Arc::new(AtomicUsize::new(0));
-    let most = Arc::new(AtomicUsize::new(0));
-    let seen = most.clone();
+    let max_open = Arc::new(AtomicUsize::new(0));
+    let seen = max_open.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
@@ -268,12 +268,12 @@ async fn failing_tls_listener(hold: Duration) -> (u16, Arc<AtomicUsize>) {
             });
         }
     });
-    (port, most)
+    (port, max_open)
 }
 
 #[tokio::test]
 async fn failed_connects_do_not_queue() {
-    let (port, most) = failing_tls_listener(Duration::from_millis(200)).await;
+    let (port, max_open) = failing_tls_listener(Duration::from_millis(200)).await;
     let config = Config::builder()
         .single_base(format!("https://127.0.0.1:{port}"))
         .retry(provena_http::RetryPolicy::disabled())
@@ -293,6 +293,6 @@ async fn failed_connects_do_not_queue() {
     }
     // The first connection opens alone, in case the host speaks HTTP/2. Once it has failed,
     // the others open side by side instead of one after another.
-    let most = most.load(Ordering::SeqCst);
-    assert!(most >= 2, "at most {most} connection open at once");
+    let max_open = max_open.load(Ordering::SeqCst);
+    assert!(max_open >= 2, "at most {max_open} connection open at once");
 }
